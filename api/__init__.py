@@ -1,0 +1,1 @@
+"""The JSON API under /api/v1: thin routers over the domain's services."""

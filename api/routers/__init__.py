@@ -1,0 +1,7 @@
+"""Every router of the JSON API; the composition root includes them and the tests walk them."""
+
+from fastapi import APIRouter
+
+from api.routers import auth, authorities, health, members
+
+ROUTERS: list[APIRouter] = [health.router, auth.router, authorities.router, members.router]

@@ -1,0 +1,3 @@
+from beffroi.cli import main
+
+main()

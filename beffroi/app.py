@@ -1,0 +1,89 @@
+"""The composition root: builds the ASGI application (JSON API, pages, static files and, in
+single-process mode, the scheduler). Only this module and the CLI wire packages together."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CollectorRegistry
+from sqlalchemy.engine import Engine
+
+from api import errors
+from api.middleware import Metrics, SecurityHeaders
+from api.routers import ROUTERS
+from core import migrations
+from core.config import Settings, get_settings
+from core.db import make_engine
+from core.mail import service as mail
+from scheduler import jobs
+from scheduler import worker as scheduler_worker
+from web import pages
+from web.emails import render_email
+from web.errors import render_error
+from web.templating import STATIC_DIR
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    run_scheduler: bool = False,
+    run_mailer: bool = True,
+) -> FastAPI:
+    settings = settings or get_settings()
+    engine = engine or make_engine(settings.database_url)
+    sender = mail.sender_for(settings)
+    mailer = mail.Mailer(engine, sender=sender, render=render_email)
+    runtime = jobs.Runtime(
+        settings=settings, engine=engine, sender=sender, render=render_email, mode="serve"
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        scheduler = scheduler_worker.build(runtime, deliver_emails=False) if run_scheduler else None
+        if run_mailer:
+            mailer.start()
+            mailer.kick()  # deliver what an earlier run left behind
+        if scheduler is not None:
+            scheduler.start()
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=True)
+                jobs.forget_this_worker(runtime)
+            if run_mailer:
+                mailer.stop()
+
+    app = FastAPI(
+        title="Beffroi",
+        version="0.1.0",
+        description=(
+            "API de Beffroi : ligne éditoriale, calendrier, validation et publication des "
+            'collectivités. Les erreurs répondent `{"error", "detail"}`, en français.'
+        ),
+        openapi_url="/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.mailer = mailer
+    app.state.migration_head = migrations.head_revision()
+    app.state.metrics_registry = CollectorRegistry()
+
+    errors.install(app, html=render_error)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
+    app.add_middleware(Metrics, registry=app.state.metrics_registry)
+    return app

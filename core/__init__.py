@@ -1,0 +1,1 @@
+"""The domain of Beffroi: models, services and rules. Imports no web framework or scheduler."""

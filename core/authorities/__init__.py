@@ -1,0 +1,1 @@
+"""Authorities (collectivités), their members and the roles they hold."""

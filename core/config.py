@@ -1,0 +1,151 @@
+"""Settings, read from `BEFFROI_*` environment variables (or a `.env` file)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from cryptography.fernet import Fernet
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+# Values that are public (they are in this file, in tutorials or in examples) and therefore never
+# acceptable as secrets outside development.
+DEVELOPMENT_SECRET_KEY = "beffroi-development-secret-key-do-not-use-in-production"
+DEVELOPMENT_ENCRYPTION_KEY = "YmVmZnJvaS1kZXZlbG9wbWVudC1rZXktMzItYnl0ZXM="
+KNOWN_SECRETS = frozenset(
+    {
+        DEVELOPMENT_SECRET_KEY,
+        DEVELOPMENT_ENCRYPTION_KEY,
+        "changeme",
+        "change-me",
+        "changethis",
+        "secret",
+        "secret-key",
+        "password",
+        "beffroi",
+        "dev",
+        "test",
+    }
+)
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="BEFFROI_", env_file=".env", extra="ignore", validate_default=True
+    )
+
+    env: Environment = Environment.production
+    database_url: str = "sqlite:///./var/beffroi.db"
+    secret_key: SecretStr | None = None
+    encryption_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet keys separated by commas; the first one encrypts, all of them decrypt.",
+    )
+    public_url: str = "http://127.0.0.1:8000"
+    data_dir: Path = Path("var")
+    default_locale: Literal["fr", "en"] = "fr"
+    log_level: str = "INFO"
+
+    session_max_age_days: int = Field(default=14, ge=1, le=365)
+    api_token_ttl_days: int = Field(default=90, ge=1, le=3650)
+    invitation_ttl_days: int = Field(default=7, ge=1, le=60)
+
+    login_window_minutes: int = Field(default=15, ge=1)
+    login_slowdown_after: int = Field(default=5, ge=1)
+    login_lockout_after: int = Field(default=10, ge=2)
+    login_lockout_minutes: int = Field(default=15, ge=1)
+
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "Beffroi <ne-pas-repondre@beffroi.invalid>"
+    smtp_timeout_seconds: float = 10.0
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_database_url(cls, value: str) -> str:
+        # Operators paste URLs from their hosting provider: accept the common spellings and use
+        # psycopg 3, the only PostgreSQL driver installed.
+        for prefix in ("postgres://", "postgresql://", "postgresql+psycopg2://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value.removeprefix(prefix)
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Settings:
+        if self.env is Environment.development:
+            if self.secret_key is None:
+                self.secret_key = SecretStr(DEVELOPMENT_SECRET_KEY)
+            if self.encryption_key is None:
+                self.encryption_key = SecretStr(DEVELOPMENT_ENCRYPTION_KEY)
+            return self
+        secret = self.secret_key.get_secret_value() if self.secret_key else ""
+        if not secret or secret in KNOWN_SECRETS:
+            raise ValueError(
+                "BEFFROI_SECRET_KEY n'est pas défini ou garde une valeur connue : choisissez une "
+                "valeur secrète d'au moins 32 caractères, par exemple avec "
+                "« python -c 'import secrets; print(secrets.token_urlsafe(48))' »."
+            )
+        if len(secret) < MIN_SECRET_KEY_LENGTH:
+            raise ValueError(
+                f"BEFFROI_SECRET_KEY est trop courte ({len(secret)} caractères) : il en faut au "
+                f"moins {MIN_SECRET_KEY_LENGTH}."
+            )
+        keys = self.encryption_keys
+        if not keys or any(key in KNOWN_SECRETS for key in keys):
+            raise ValueError(
+                "BEFFROI_ENCRYPTION_KEY n'est pas défini ou garde une valeur connue : générez une "
+                "clé avec « python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())' »."
+            )
+        for key in keys:
+            try:
+                Fernet(key)
+            except ValueError:
+                raise ValueError(
+                    "BEFFROI_ENCRYPTION_KEY contient une clé invalide : chaque clé doit être "
+                    "une clé "
+                    "Fernet (32 octets encodés en base64 URL), séparées par des virgules."
+                ) from None
+        return self
+
+    @property
+    def encryption_keys(self) -> list[str]:
+        raw = self.encryption_key.get_secret_value() if self.encryption_key else ""
+        return [key.strip() for key in raw.split(",") if key.strip()]
+
+    @property
+    def secret(self) -> str:
+        assert self.secret_key is not None  # set by the validator
+        return self.secret_key.get_secret_value()
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.public_url.startswith("https://")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

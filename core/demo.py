@@ -1,0 +1,68 @@
+"""The demo authority: idempotent, so `make run` can seed it every time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from core.authorities import service as authorities
+from core.authorities.models import AuthorityCreate, AuthorityKind, Membership, Role
+from core.users import service as users
+
+DEMO_SLUG = "val-de-brume"
+DEMO_PASSWORD = "beffroi-demo"
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    email: str
+    name: str
+    roles: tuple[Role, ...]
+
+
+DEMO_LOGINS = (
+    DemoLogin("admin@val-de-brume.example.org", "Sophie Lemaire", (Role.admin,)),
+    DemoLogin("communication@val-de-brume.example.org", "Camille Martin", (Role.editor,)),
+    DemoLogin("maire@val-de-brume.example.org", "Hélène Durand", (Role.approver,)),
+    DemoLogin("adjoint.travaux@val-de-brume.example.org", "Marc Petit", (Role.approver,)),
+    DemoLogin("agent@val-de-brume.example.org", "Karim Benali", (Role.contributor,)),
+)
+OPERATOR = DemoLogin("operateur@beffroi.example.org", "Opérateur de la plateforme", ())
+
+
+def seed(session: Session) -> list[DemoLogin]:
+    """Create the demo authority and its members if they are missing; returns the logins."""
+    authority = authorities.get_by_slug(session, DEMO_SLUG)
+    if authority is None:
+        authority = authorities.create(
+            session,
+            data=AuthorityCreate(
+                name="Commune de Val-de-Brume",
+                slug=DEMO_SLUG,
+                kind=AuthorityKind.commune,
+                timezone="Europe/Paris",
+            ),
+        )
+    for login in DEMO_LOGINS:
+        user = users.get_by_email(session, login.email)
+        if user is None:
+            user = users.create(session, email=login.email, name=login.name, password=DEMO_PASSWORD)
+        if authorities.membership(session, authority_id=authority.id, user_id=user.id) is None:  # type: ignore[arg-type]
+            session.add(
+                Membership(
+                    authority_id=authority.id,  # type: ignore[arg-type]
+                    user_id=user.id,  # type: ignore[arg-type]
+                    roles=[role.value for role in login.roles],
+                )
+            )
+    if users.get_by_email(session, OPERATOR.email) is None:
+        users.create(
+            session,
+            email=OPERATOR.email,
+            name=OPERATOR.name,
+            password=DEMO_PASSWORD,
+            is_superuser=True,
+        )
+    session.flush()
+    return [*DEMO_LOGINS, OPERATOR]

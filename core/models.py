@@ -1,0 +1,16 @@
+"""Every table of the domain, imported in one place so that the metadata is complete."""
+
+from core.authorities.models import Authority, Membership
+from core.mail.models import OutboundEmail
+from core.users.models import AccessToken, LoginFailure, User
+from core.workers.models import WorkerHeartbeat
+
+__all__ = [
+    "AccessToken",
+    "Authority",
+    "LoginFailure",
+    "Membership",
+    "OutboundEmail",
+    "User",
+    "WorkerHeartbeat",
+]

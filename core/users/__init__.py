@@ -1,0 +1,1 @@
+"""People, their passwords, sign-in sessions and API tokens."""

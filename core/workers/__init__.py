@@ -1,0 +1,1 @@
+"""What the worker processes say about themselves (heartbeats), for operators and health checks."""

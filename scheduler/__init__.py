@@ -1,0 +1,1 @@
+"""The worker: APScheduler 3 runs periodic jobs; the database holds the work itself."""

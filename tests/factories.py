@@ -1,0 +1,69 @@
+"""Plain functions that build test data; each takes overrides for what a test cares about."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+from functools import cache
+from typing import Any
+
+from sqlmodel import Session
+
+from core import security
+from core.authorities.models import Authority, Membership, Role
+from core.users import service as users
+from core.users.models import TokenKind, User
+
+PASSWORD = "mot-de-passe-de-test"
+_counter = itertools.count(1)
+
+
+@cache
+def _password_hash() -> str:
+    # Argon2 is slow on purpose; hashing once keeps the suite fast.
+    return security.hash_password(PASSWORD)
+
+
+def make_authority(session: Session, **overrides: Any) -> Authority:
+    n = next(_counter)
+    values: dict[str, Any] = {"name": f"Commune {n}", "slug": f"commune-{n}"}
+    values.update(overrides)
+    authority = Authority(**values)
+    session.add(authority)
+    session.commit()
+    return authority
+
+
+def make_user(session: Session, **overrides: Any) -> User:
+    n = next(_counter)
+    values: dict[str, Any] = {
+        "email": f"personne{n}@mairie.example.org",
+        "name": f"Personne {n}",
+        "password_hash": _password_hash(),
+    }
+    values.update(overrides)
+    user = User(**values)
+    session.add(user)
+    session.commit()
+    return user
+
+
+def make_member(
+    session: Session, authority: Authority, *roles: Role, **user_overrides: Any
+) -> User:
+    user = make_user(session, **user_overrides)
+    session.add(
+        Membership(
+            authority_id=authority.id,  # type: ignore[arg-type]
+            user_id=user.id,  # type: ignore[arg-type]
+            roles=[role.value for role in roles or (Role.editor,)],
+        )
+    )
+    session.commit()
+    return user
+
+
+def bearer(session: Session, user: User) -> dict[str, str]:
+    raw, _ = users.issue_token(session, user=user, kind=TokenKind.api, ttl=timedelta(days=1))
+    session.commit()
+    return {"Authorization": f"Bearer {raw}"}
