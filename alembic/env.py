@@ -24,6 +24,10 @@ def _url() -> str:
 
 
 def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+    if type_ == "type" and type(obj).__name__ == "AutoString":
+        # SQLModel's string type is a plain VARCHAR: keep migrations free of SQLModel internals.
+        length = getattr(obj, "length", None)
+        return f"sa.String(length={length})" if length else "sa.String()"
     if type_ == "type" and type(obj).__name__ == "UTCDateTime":
         autogen_context.imports.add("import core.db")  # type: ignore[attr-defined]
         return "core.db.UTCDateTime()"

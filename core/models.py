@@ -1,5 +1,6 @@
 """Every table of the domain, imported in one place so that the metadata is complete."""
 
+from core.accounts.models import Account
 from core.authorities.models import Authority, Membership
 from core.mail.models import OutboundEmail
 from core.users.models import AccessToken, LoginFailure, User
@@ -7,6 +8,7 @@ from core.workers.models import WorkerHeartbeat
 
 __all__ = [
     "AccessToken",
+    "Account",
     "Authority",
     "LoginFailure",
     "Membership",

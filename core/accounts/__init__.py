@@ -1,0 +1,1 @@
+"""Connected network accounts (and manual channels) of an authority."""
