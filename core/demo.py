@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from core.accounts.models import Account, AccountKind, Network
 from core.authorities import service as authorities
 from core.authorities.models import AuthorityCreate, AuthorityKind, Membership, Role
 from core.users import service as users
@@ -29,6 +30,18 @@ DEMO_LOGINS = (
     DemoLogin("agent@val-de-brume.example.org", "Karim Benali", (Role.contributor,)),
 )
 OPERATOR = DemoLogin("operateur@beffroi.example.org", "Opérateur de la plateforme", ())
+
+# One account per network, an elected official's own account, and a manual channel.
+DEMO_ACCOUNTS = (
+    (Network.facebook, "Ville de Val-de-Brume", "valdebrume", AccountKind.institutional),
+    (Network.instagram, "Val-de-Brume", "valdebrume", AccountKind.institutional),
+    (Network.x, "Val-de-Brume", "ValDeBrume", AccountKind.institutional),
+    (Network.linkedin, "Ville de Val-de-Brume", "ville-de-val-de-brume", AccountKind.institutional),
+    (Network.mastodon, "Val-de-Brume", "valdebrume@social.example.org", AccountKind.institutional),
+    (Network.bluesky, "Val-de-Brume", "valdebrume.example.org", AccountKind.institutional),
+    (Network.x, "Hélène Durand", "HDurandMaire", AccountKind.elected),
+    (Network.manual, "PanneauPocket", "", AccountKind.institutional),
+)
 
 
 def seed(session: Session) -> list[DemoLogin]:
@@ -54,6 +67,21 @@ def seed(session: Session) -> list[DemoLogin]:
                     authority_id=authority.id,  # type: ignore[arg-type]
                     user_id=user.id,  # type: ignore[arg-type]
                     roles=[role.value for role in login.roles],
+                )
+            )
+    existing = {
+        (a.network, a.name)
+        for a in session.exec(select(Account).where(Account.authority_id == authority.id))
+    }
+    for network, name, handle, kind in DEMO_ACCOUNTS:
+        if (network, name) not in existing:
+            session.add(
+                Account(
+                    authority_id=authority.id,  # type: ignore[arg-type]
+                    network=network,
+                    name=name,
+                    handle=handle,
+                    kind=kind,
                 )
             )
     if users.get_by_email(session, OPERATOR.email) is None:

@@ -12,8 +12,9 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from beffroi.cli import app
+from core.accounts.models import Account
 from core.authorities.models import Authority, Membership
-from core.demo import DEMO_LOGINS, DEMO_SLUG, OPERATOR
+from core.demo import DEMO_ACCOUNTS, DEMO_LOGINS, DEMO_SLUG, OPERATOR
 from core.mail import service as mail
 from core.mail.models import EmailStatus, OutboundEmail
 from core.users.models import User
@@ -124,6 +125,7 @@ def test_demo_is_idempotent_and_refused_in_production(
     assert second.exit_code == 0
     assert len(session.exec(select(Authority).where(Authority.slug == DEMO_SLUG)).all()) == 1
     assert len(session.exec(select(User)).all()) == len(DEMO_LOGINS) + 1
+    assert len(session.exec(select(Account)).all()) == len(DEMO_ACCOUNTS)
     operator = session.exec(select(User).where(User.email == OPERATOR.email)).one()
     assert operator.is_superuser
 
