@@ -187,7 +187,7 @@ def upload(
     settings: Settings,
     *,
     authority: Authority,
-    by: User,
+    by: User | None,
     source: IO[bytes],
     filename: str | None,
     alt_text: str | None,
@@ -381,7 +381,7 @@ def create_visual(
     *,
     authority: Authority,
     by: User,
-    card: visuals.EventCard | visuals.AnnouncementCard | visuals.AlertCard,
+    card: visuals.VisualCreate,
     logo: MediaAsset | None,
 ) -> MediaAsset:
     """Draw a branded card and add it to the library, its alt text taken from its text."""
@@ -401,7 +401,7 @@ def create_visual(
         by=by,
         clean=clean,
         alt_text=clean_alt_text(drawn.alt_text[:ALT_TEXT_MAX]),
-        filename=f"visuel-{card.template}.png",
+        filename=f"visuel-{card.template.value}.png",
         origin=MediaOrigin.visual,
     )
 

@@ -10,18 +10,19 @@ is Source Sans Pro (SIL Open Font License), installed from PyPI by pyproject.tom
 from __future__ import annotations
 
 import importlib.resources
+import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from functools import cache
-from typing import Annotated, Literal
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 from PIL import Image, ImageDraw, ImageFont
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 Color = tuple[int, int, int]
 Box = tuple[int, int, int, int]
@@ -65,31 +66,40 @@ Line = Annotated[str, AfterValidator(_line)]
 Paragraphs = Annotated[str, AfterValidator(_paragraphs)]
 
 
-class _Card(BaseModel):
+class VisualTemplate(StrEnum):
+    event = "event"  # title, date, place
+    announcement = "announcement"  # title, short text
+    alert = "alert"  # urgent: title, short text, high contrast
+
+
+ALERT_TEXT_MAX = 200
+
+
+class VisualCreate(BaseModel):
+    """A branded visual to draw. `date` may be free text (« du 3 au 5 mai ») or ISO 8601 (written
+    out in French, in the authority's timezone)."""
+
+    template: VisualTemplate
     format: CardFormat = CardFormat.square
     title: Line = Field(max_length=140)
+    date: Line | None = Field(default=None, max_length=80)
+    place: Line | None = Field(default=None, max_length=120)
+    text: Paragraphs | None = Field(default=None, max_length=280)
 
-
-class EventCard(_Card):
-    """An event: the date may be free text (« du 3 au 5 mai ») or ISO 8601 (written out in
-    French, in the authority's timezone)."""
-
-    template: Literal["event"]
-    date: Line = Field(max_length=80)
-    place: Line = Field(max_length=120)
-
-
-class AnnouncementCard(_Card):
-    template: Literal["announcement"]
-    text: Paragraphs = Field(max_length=280)
-
-
-class AlertCard(_Card):
-    template: Literal["alert"]
-    text: Paragraphs = Field(max_length=200)
-
-
-VisualCreate = Annotated[EventCard | AnnouncementCard | AlertCard, Field(discriminator="template")]
+    @model_validator(mode="after")
+    def _fields_of_the_template(self) -> VisualCreate:
+        if self.template is VisualTemplate.event and not (self.date and self.place):
+            raise ValueError(
+                "Un visuel d'événement a besoin d'une date (« date ») et d'un lieu (« place »)."
+            )
+        if self.template is not VisualTemplate.event and not self.text:
+            raise ValueError("Ce visuel a besoin d'un court texte (champ « text »).")
+        if self.template is VisualTemplate.alert and len(self.text or "") > ALERT_TEXT_MAX:
+            raise ValueError(
+                f"Le texte d'une alerte doit rester court : {ALERT_TEXT_MAX} caractères au plus "
+                f"(il en fait {len(self.text or '')})."
+            )
+        return self
 
 
 @dataclass(frozen=True)
@@ -106,6 +116,7 @@ class TextBox:
     role: str  # tag, title, body, detail, footer
     text: str
     box: Box
+    size: int  # of the font, in pixels
 
 
 @dataclass
@@ -119,26 +130,28 @@ class Card:
     footer_top: int = 0
 
 
-def render(card: EventCard | AnnouncementCard | AlertCard, brand: Brand) -> Card:
+def render(card: VisualCreate, brand: Brand) -> Card:
     width, height = card.format.size
-    if isinstance(card, AlertCard):
+    text = card.text or ""
+    if card.template is VisualTemplate.alert:
         painter = _Painter(width, height, background=ALERT_BACKGROUND, brand=brand)
         painter.hazard_stripes()
         painter.warning_sign()
         painter.tag("ALERTE", background=ALERT_YELLOW)
-        painter.texts(title=card.title, body=card.text, title_color=WHITE, body_color=WHITE)
-        alt = f"Alerte : {_sentence(card.title)} {_sentence(card.text)}"
-    elif isinstance(card, EventCard):
-        when = describe_date(card.date, brand.timezone)
+        painter.texts(title=card.title, body=text, title_color=WHITE, body_color=WHITE)
+        alt = f"Alerte : {_sentence(card.title)} {_sentence(text)}"
+    elif card.template is VisualTemplate.event:
+        when = describe_date(card.date or "", brand.timezone)
+        place = card.place or ""
         painter = _Painter(width, height, background=brand.primary, brand=brand)
         painter.tag("ÉVÉNEMENT", background=brand.secondary)
-        painter.texts(title=card.title, details=[("calendar", when), ("pin", card.place)])
-        alt = f"Événement : {_sentence(card.title)} {_sentence(when)} {_sentence(card.place)}"
+        painter.texts(title=card.title, details=[("calendar", when), ("pin", place)])
+        alt = f"Événement : {_sentence(card.title)} {_sentence(when)} {_sentence(place)}"
     else:
         painter = _Painter(width, height, background=brand.primary, brand=brand)
         painter.tag("ANNONCE", background=brand.secondary)
-        painter.texts(title=card.title, body=card.text)
-        alt = f"Annonce : {_sentence(card.title)} {_sentence(card.text)}"
+        painter.texts(title=card.title, body=text)
+        alt = f"Annonce : {_sentence(card.title)} {_sentence(text)}"
     painter.footer()
     return Card(
         image=painter.image,
@@ -233,7 +246,15 @@ def drawable_text(text: str) -> str:
     """`text` without the characters the font cannot draw, spaces tidied."""
     text = text.replace("\u202f", "\u00a0")  # French narrow no-break space: the font's own
     kept = "".join(c for c in unicodedata.normalize("NFC", text) if _drawable(c))
-    return "\n".join(" ".join(line.split()) for line in kept.splitlines())
+    lines = [" ".join(line.split()) for line in kept.splitlines()]
+    # French spacing: guillemets, high punctuation and units never start or end a line alone.
+    return "\n".join(
+        _NO_BREAK.sub(lambda m: m.group(0).replace(" ", "\u00a0"), line) for line in lines
+    )
+
+
+# « a », b : c, 18 h, 5 €, 30 % and the like stay together on one line.
+_NO_BREAK = re.compile(r"« | »| [:;!?]|\d (?:h|min|km|m|€|%)(?!\w)")
 
 
 # --- layout ----------------------------------------------------------------------------------
@@ -251,6 +272,12 @@ class _Block:
         return self.line_height * len(self.lines)
 
 
+def width_of(text: str, face: ImageFont.FreeTypeFont) -> float:
+    """The width a line takes: its advance, or its ink where a glyph overhangs (« V », « f »)."""
+    left, _top, right, _bottom = face.getbbox(text)
+    return max(face.getlength(text), right) - min(0, left)
+
+
 def wrap(text: str, face: ImageFont.FreeTypeFont, max_width: float) -> list[str]:
     """Greedy word wrap; a word longer than the line is cut with a hyphen."""
     lines: list[str] = []
@@ -258,14 +285,14 @@ def wrap(text: str, face: ImageFont.FreeTypeFont, max_width: float) -> list[str]
         current = ""
         for word in paragraph.split(" "):
             candidate = f"{current} {word}" if current else word
-            if face.getlength(candidate) <= max_width:
+            if width_of(candidate, face) <= max_width:
                 current = candidate
                 continue
             if current:
                 lines.append(current)
-            while face.getlength(word) > max_width and len(word) > 1:
+            while width_of(word, face) > max_width and len(word) > 1:
                 cut = len(word) - 1
-                while cut > 1 and face.getlength(word[:cut] + "-") > max_width:
+                while cut > 1 and width_of(word[:cut] + "-", face) > max_width:
                     cut -= 1
                 lines.append(word[:cut] + "-")
                 word = word[cut:]
@@ -296,7 +323,7 @@ def fit(
     if len(block.lines) > keep:
         lines = block.lines[:keep]
         last = lines[-1].rstrip(" -")
-        while last and block.font.getlength(last + "…") > max_width:
+        while last and width_of(last + "…", block.font) > max_width:
             last = last[:-1].rstrip()
         lines[-1] = last + "…"
         block.lines = lines
@@ -397,7 +424,9 @@ class _Painter:
             if candidate.height > available * 0.7:
                 continue
             rest = fit_rest(available - candidate.height - gap)
-            if not any(block.truncated for block in rest):
+            # The rest must fit whole, and stay at least half the title's size: a big title
+            # over a text too small to read is worse than a smaller title.
+            if not any(b.truncated or b.font.size < size * 0.5 for b in rest):
                 chosen = candidate, rest
                 break
         if chosen is None:  # even the smallest title leaves too little room: share it
@@ -518,10 +547,13 @@ class _Painter:
         face: ImageFont.FreeTypeFont,
         fill: Color,
     ) -> None:
+        # A glyph that overhangs to the left (« V », « J ») starts at the margin, not before it.
+        overhang = min(0, face.getbbox(text)[0])
+        xy = (xy[0] - overhang, xy[1])
         self.draw.text(xy, text, font=face, fill=fill)
         left, top, right, bottom = self.draw.textbbox(xy, text, font=face)
         self.text_boxes.append(
-            TextBox(role, text, (round(left), round(top), round(right), round(bottom)))
+            TextBox(role, text, (round(left), round(top), round(right), round(bottom)), face.size)
         )
 
 
