@@ -553,7 +553,9 @@ class _Painter:
         self.draw.text(xy, text, font=face, fill=fill)
         left, top, right, bottom = self.draw.textbbox(xy, text, font=face)
         self.text_boxes.append(
-            TextBox(role, text, (round(left), round(top), round(right), round(bottom)), face.size)
+            TextBox(
+                role, text, (round(left), round(top), round(right), round(bottom)), round(face.size)
+            )
         )
 
 

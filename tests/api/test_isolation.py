@@ -40,7 +40,7 @@ FACTORIES: dict[str, Callable[[World], object]] = {
     "member_id": lambda w: w.b_member_id,
     "token_id": lambda w: w.b_token_id,
     "media_id": lambda w: w.b_media_id,
-    "network": lambda w: "instagram",
+    "network": lambda _: "instagram",
 }
 # Routes whose parameters are not tenant data, and why.
 EXEMPT = {

@@ -89,3 +89,13 @@ def metadata_left(data: bytes) -> list[str]:
         if marker in data:
             found.append(marker.decode(errors="replace"))
     return found
+
+
+def is_red(pixel: object) -> bool:
+    r, _g, b = pixel[:3]  # type: ignore[index]
+    return bool(r > 150 and b < 100)
+
+
+def is_blue(pixel: object) -> bool:
+    r, _g, b = pixel[:3]  # type: ignore[index]
+    return bool(b > 150 and r < 100)

@@ -97,7 +97,7 @@ def test_cards_fit_their_format_colours_and_bounds(name: str, scheme: str) -> No
     assert card.image.size == spec.format.size
     present = colours(card.image)
     if spec.template == "alert":
-        assert visuals.ALERT_YELLOW in present and visuals.ALERT_BACKGROUND in present
+        assert {visuals.ALERT_YELLOW, visuals.ALERT_BACKGROUND} <= present
     else:
         assert hex_color(SCHEMES[scheme][0]) in present  # the background
         assert hex_color(SCHEMES[scheme][1]) in present  # the tag and the accent bar
@@ -108,7 +108,8 @@ def test_cards_fit_their_format_colours_and_bounds(name: str, scheme: str) -> No
     assert {"tag", "title", "footer"} <= roles
     for text_box in card.text_boxes:
         x0, y0, x1, y1 = text_box.box
-        assert left <= x0 and x1 <= right and top <= y0 and y1 <= bottom, text_box
+        assert left <= x0 <= x1 <= right, text_box
+        assert top <= y0 <= y1 <= bottom, text_box
         if text_box.role != "footer":
             assert y1 <= card.footer_top, text_box  # the main text never runs into the footer
     # The title is readable on its background (WCAG AA for large text at least).
@@ -134,7 +135,8 @@ def test_long_text_shrinks_then_is_cut_with_an_ellipsis() -> None:
     block = visuals.fit(
         LONG_TITLE, weight="regular", max_width=300, max_height=100, sizes=range(40, 29, -2)
     )
-    assert len(block.lines) == 100 // block.line_height and block.truncated
+    assert block.truncated
+    assert len(block.lines) == 100 // block.line_height
     assert block.lines[-1].endswith("…")
     assert all(visuals.width_of(line, block.font) <= 300 for line in block.lines)
 
