@@ -158,7 +158,7 @@ def rendition_url(authority: Authority, media: MediaAsset, rendition: MediaRendi
     # that the focal point has since moved.
     return (
         f"/api/v1/authorities/{authority.slug}/media/{media.id}/renditions/"
-        f"{rendition.network.value}?v={rendition.sha256[:16]}"
+        f"{Network(rendition.network).value}?v={rendition.sha256[:16]}"
     )
 
 

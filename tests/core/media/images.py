@@ -99,3 +99,8 @@ def is_red(pixel: object) -> bool:
 def is_blue(pixel: object) -> bool:
     r, _g, b = pixel[:3]  # type: ignore[index]
     return bool(b > 150 and r < 100)
+
+
+def has_red(image: Image.Image) -> bool:
+    pixels = image.convert("RGB").resize((64, 32)).tobytes()
+    return any(r > 180 and b < 90 for r, b in zip(pixels[0::3], pixels[2::3], strict=True))

@@ -167,13 +167,8 @@ def test_the_crop_keeps_the_focal_point() -> None:
     right = reopen(pipeline.render(wide, instagram, focal=(0.95, 0.5)).data)
     left = reopen(pipeline.render(wide, instagram, focal=(0.05, 0.5)).data)
     assert right.width / right.height == pytest.approx(1.91, abs=0.01)
-    assert _has_red(right)
-    assert not _has_red(left)
-
-
-def _has_red(image: Image.Image) -> bool:
-    pixels = image.convert("RGB").resize((64, 32)).tobytes()
-    return any(r > 180 and b < 90 for r, b in zip(pixels[0::3], pixels[2::3], strict=True))
+    assert images.has_red(right)
+    assert not images.has_red(left)
 
 
 def test_checks_explain_what_each_network_refuses() -> None:
