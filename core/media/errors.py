@@ -37,7 +37,8 @@ HEIC_DETAIL = N_(
     "en JPEG, ou réglez l'appareil photo sur « Le plus compatible »."
 )
 OTHER_IMAGE_DETAIL = N_(
-    "Les images {format} ne sont pas acceptées : exportez-la en JPEG ou en PNG avant de l'envoyer."
+    "Les images {format} ne sont pas acceptées : exportez celle-ci en JPEG ou en PNG avant de "
+    "l'envoyer."
 )
 
 
