@@ -153,6 +153,21 @@ EditorDep = Annotated[
         )
     ),
 ]
+# Everyone who writes posts: contributors propose drafts with their photos.
+AuthorDep = Annotated[
+    Member,
+    Depends(
+        _requiring(
+            Role.admin,
+            Role.editor,
+            Role.contributor,
+            message=N_(
+                "Cette action est réservée aux personnes qui rédigent les publications : agents "
+                "contributeurs, chargé·es de communication et administrateurs."
+            ),
+        )
+    ),
+]
 ApproverDep = Annotated[
     Member,
     Depends(

@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     login_lockout_after: int = Field(default=10, ge=2)
     login_lockout_minutes: int = Field(default=15, ge=1)
 
+    # Uploads are refused while they are being read once they pass this many bytes.
+    media_max_bytes: int = Field(default=20_000_000, ge=100_000, le=500_000_000)
+    # Pillow's decompression-bomb limit (Image.MAX_IMAGE_PIXELS): width × height of an upload.
+    media_max_pixels: int = Field(default=50_000_000, ge=1_000_000, le=500_000_000)
+
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_security: Literal["starttls", "ssl", "none"] = "starttls"

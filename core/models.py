@@ -3,6 +3,7 @@
 from core.accounts.models import Account
 from core.authorities.models import Authority, Membership
 from core.mail.models import OutboundEmail
+from core.media.models import MediaAsset, MediaRendition
 from core.users.models import AccessToken, LoginFailure, User
 from core.workers.models import WorkerHeartbeat
 
@@ -11,6 +12,8 @@ __all__ = [
     "Account",
     "Authority",
     "LoginFailure",
+    "MediaAsset",
+    "MediaRendition",
     "Membership",
     "OutboundEmail",
     "User",

@@ -142,8 +142,9 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return make_settings(database_url)
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    # Media files go to the test's own directory, never to ./var.
+    return make_settings(database_url, data_dir=tmp_path / "data")
 
 
 @pytest.fixture

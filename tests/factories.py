@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 from datetime import timedelta
 from functools import cache
 from typing import Any
 
+from PIL import Image
 from sqlmodel import Session
 
 from core import security
 from core.authorities.models import Authority, Membership, Role
+from core.config import Settings
+from core.media import service as media_service
+from core.media.models import MediaAsset
 from core.users import service as users
 from core.users.models import TokenKind, User
 
@@ -67,3 +72,30 @@ def bearer(session: Session, user: User) -> dict[str, str]:
     raw, _ = users.issue_token(session, user=user, kind=TokenKind.api, ttl=timedelta(days=1))
     session.commit()
     return {"Authorization": f"Bearer {raw}"}
+
+
+def make_media(
+    session: Session,
+    settings: Settings,
+    authority: Authority,
+    *,
+    by: User | None = None,
+    image: Image.Image | None = None,
+    alt_text: str = "Le parvis de la mairie sous le soleil.",
+) -> MediaAsset:
+    """A media of `authority`, through the real pipeline (files under settings.data_dir)."""
+    picture = image or Image.new("RGB", (96, 64), (29, 78, 137))
+    buffer = io.BytesIO()
+    picture.save(buffer, "PNG")
+    buffer.seek(0)
+    done = media_service.upload(
+        session,
+        settings,
+        authority=authority,
+        by=by,
+        source=buffer,
+        filename="image.png",
+        alt_text=alt_text,
+    )
+    session.commit()
+    return done.media

@@ -60,6 +60,11 @@ class Authority(AuthorityBase, table=True):
     slug: str = Field(max_length=64, unique=True)
     brand_primary: str = Field(default="#1d4e89", max_length=7)
     brand_secondary: str = Field(default="#f2a900", max_length=7)
+    # A media of this authority (core.media). No foreign key on purpose: SQLite can only add one
+    # by recreating this table, and dropping the old one would cascade to every member and
+    # account. The media service keeps it sound: only a media of the authority can be chosen,
+    # and the logo cannot be deleted while it is the logo.
+    logo_media_id: int | None = None
     settings: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)
 
@@ -74,6 +79,8 @@ class AuthorityUpdate(SQLModel):
     timezone: TimeZoneName | None = None
     brand_primary: Color | None = None
     brand_secondary: Color | None = None
+    # An image of the authority's media library; null removes the logo.
+    logo_media_id: int | None = None
 
 
 class AuthorityRead(AuthorityBase):
@@ -81,6 +88,7 @@ class AuthorityRead(AuthorityBase):
     slug: str
     brand_primary: str
     brand_secondary: str
+    logo_media_id: int | None
     created_at: datetime
 
 

@@ -16,9 +16,10 @@ from core.authorities.models import (
     Role,
 )
 from core.config import Settings
-from core.errors import Conflict, NotFound
+from core.errors import Conflict, InvalidInput, NotFound
 from core.i18n import N_
 from core.mail import service as mail
+from core.media.models import MediaAsset
 from core.tenancy import for_authority
 from core.users import service as users
 from core.users.models import User
@@ -43,12 +44,32 @@ def create(session: Session, *, data: AuthorityCreate) -> Authority:
     return authority
 
 
+def _ensure_media_of(session: Session, *, authority: Authority, media_id: int) -> None:
+    stmt = for_authority(select(MediaAsset.id), authority.id).where(MediaAsset.id == media_id)  # type: ignore[arg-type]
+    if session.exec(stmt).first() is None:
+        raise InvalidInput(
+            N_(
+                "L'image n° {id} n'est pas dans la médiathèque de la collectivité : envoyez "
+                "d'abord le logo avec POST /api/v1/authorities/{slug}/media."
+            ),
+            id=media_id,
+            slug=authority.slug,
+            extra={"field": "logo_media_id"},
+        )
+
+
 def get_by_slug(session: Session, slug: str) -> Authority | None:
     return session.exec(select(Authority).where(Authority.slug == slug)).first()
 
 
 def update(session: Session, *, authority: Authority, data: AuthorityUpdate) -> Authority:
-    for field, value in data.model_dump(exclude_unset=True).items():
+    changes = data.model_dump(exclude_unset=True)
+    if "logo_media_id" in changes:
+        logo_id = changes.pop("logo_media_id")
+        if logo_id is not None:
+            _ensure_media_of(session, authority=authority, media_id=logo_id)
+        authority.logo_media_id = logo_id
+    for field, value in changes.items():
         if value is not None:
             setattr(authority, field, value)
     session.add(authority)

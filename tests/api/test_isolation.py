@@ -18,9 +18,10 @@ from sqlmodel import Session, select
 
 from api.routers import ROUTERS
 from core.authorities.models import Authority, Membership, Role
+from core.config import Settings
 from core.users import service as users
 from core.users.models import TokenKind
-from tests.factories import PASSWORD, bearer, make_authority, make_member
+from tests.factories import PASSWORD, bearer, make_authority, make_media, make_member
 from web.pages import router as pages_router
 
 
@@ -30,6 +31,7 @@ class World:
     b: Authority
     b_member_id: int
     b_token_id: int
+    b_media_id: int
 
 
 # How to name a resource of authority B for each path parameter.
@@ -37,6 +39,8 @@ FACTORIES: dict[str, Callable[[World], object]] = {
     "slug": lambda w: w.b.slug,
     "member_id": lambda w: w.b_member_id,
     "token_id": lambda w: w.b_token_id,
+    "media_id": lambda w: w.b_media_id,
+    "network": lambda _: "instagram",
 }
 # Routes whose parameters are not tenant data, and why.
 EXEMPT = {
@@ -55,14 +59,21 @@ def all_routes() -> list[tuple[str, str, bool]]:
 
 
 @pytest.fixture
-def world(session: Session) -> World:
+def world(session: Session, settings: Settings) -> World:
     a = make_authority(session, slug="ville-a")
     b = make_authority(session, slug="ville-b")
     b_admin = make_member(session, b, Role.admin, Role.approver, Role.editor)
     _, token = users.issue_token(session, user=b_admin, kind=TokenKind.api, ttl=timedelta(days=1))
     session.commit()
     membership = session.exec(select(Membership).where(Membership.user_id == b_admin.id)).one()
-    return World(a=a, b=b, b_member_id=membership.id, b_token_id=token.id)  # type: ignore[arg-type]
+    b_media = make_media(session, settings, b, by=b_admin)
+    return World(
+        a=a,
+        b=b,
+        b_member_id=membership.id,  # type: ignore[arg-type]
+        b_token_id=token.id,  # type: ignore[arg-type]
+        b_media_id=b_media.id,  # type: ignore[arg-type]
+    )
 
 
 def test_every_route_with_tenant_parameters_is_covered() -> None:
