@@ -1,6 +1,6 @@
 """Every table of the domain, imported in one place so that the metadata is complete."""
 
-from core.accounts.models import Account
+from core.accounts.models import Account, OAuthState
 from core.authorities.models import Authority, Membership
 from core.mail.models import OutboundEmail
 from core.users.models import AccessToken, LoginFailure, User
@@ -12,6 +12,7 @@ __all__ = [
     "Authority",
     "LoginFailure",
     "Membership",
+    "OAuthState",
     "OutboundEmail",
     "User",
     "WorkerHeartbeat",
