@@ -126,7 +126,8 @@ class BlueskyAdapter:
         self.session = credentials.get("session")
         redact.register(self.password)
         if self.session:
-            redact.register(*str(self.session).split(":::"))
+            # handle:::did:::access JWT:::refresh JWT:::PDS URL; only the tokens are secret.
+            redact.register(*str(self.session).split(":::")[2:4])
         self.client = Client(base_url=config.api_url, request=Request(timeout=config.timeout))
         self.client.on_session_change(self._session_changed)
         self._changed: str | None = None

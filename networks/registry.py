@@ -65,6 +65,7 @@ def config_for(
     instance_url: str | None = None,
 ) -> AdapterConfig:
     """Where `network` answers for an account (or for an OAuth flow when no credentials)."""
+    network = Network(network)  # rows read back from the database hold plain strings
     common: dict[str, Any] = {
         "credentials": dict(credentials or {}),
         "remote_id": remote_id,
@@ -91,7 +92,7 @@ def config_for(
             version=version,
         )
     check = lambda url: urls.check(url, settings)  # noqa: E731
-    if network is Network.x:
+    if network == Network.x:
         return AdapterConfig(
             **common,
             api_url=check(settings.x_api_url),
@@ -100,7 +101,7 @@ def config_for(
             client_id=settings.x_client_id,
             client_secret=_secret(settings.x_client_secret),
         )
-    if network is Network.linkedin:
+    if network == Network.linkedin:
         return AdapterConfig(
             **common,
             api_url=check(settings.linkedin_api_url),
@@ -110,7 +111,7 @@ def config_for(
             client_secret=_secret(settings.linkedin_client_secret),
             version=version,
         )
-    if network is Network.facebook:
+    if network == Network.facebook:
         return AdapterConfig(
             **common,
             api_url=check(settings.facebook_graph_url),
@@ -120,7 +121,7 @@ def config_for(
             client_secret=_secret(settings.facebook_app_secret),
             version=version,
         )
-    if network is Network.instagram:
+    if network == Network.instagram:
         return AdapterConfig(
             **common,
             api_url=check(settings.instagram_graph_url),
@@ -133,7 +134,7 @@ def config_for(
             client_secret=_secret(settings.instagram_app_secret),
             version=version,
         )
-    if network is Network.mastodon:
+    if network == Network.mastodon:
         if not instance_url:
             raise PermanentError(
                 N_(
@@ -143,7 +144,7 @@ def config_for(
             )
         base = check(instance_url)
         return AdapterConfig(**common, api_url=base, web_url=base)
-    if network is Network.bluesky:
+    if network == Network.bluesky:
         return AdapterConfig(
             **common,
             api_url=check(instance_url or settings.bluesky_api_url),
@@ -158,27 +159,28 @@ def config_for(
 
 
 def build(network: Network, config: AdapterConfig) -> NetworkAdapter:
-    if network is Network.x:
+    network = Network(network)
+    if network == Network.x:
         from networks.x import XAdapter
 
         return XAdapter(config)
-    if network is Network.linkedin:
+    if network == Network.linkedin:
         from networks.linkedin import LinkedInAdapter
 
         return LinkedInAdapter(config)
-    if network is Network.facebook:
+    if network == Network.facebook:
         from networks.meta import FacebookAdapter
 
         return FacebookAdapter(config)
-    if network is Network.instagram:
+    if network == Network.instagram:
         from networks.meta import InstagramAdapter
 
         return InstagramAdapter(config)
-    if network is Network.mastodon:
+    if network == Network.mastodon:
         from networks.mastodon import MastodonAdapter
 
         return MastodonAdapter(config)
-    if network is Network.bluesky:
+    if network == Network.bluesky:
         from networks.bluesky import BlueskyAdapter
 
         return BlueskyAdapter(config)

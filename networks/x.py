@@ -14,6 +14,7 @@ from typing import Any, ClassVar, NoReturn
 
 import requests
 import tweepy
+from requests_oauthlib import OAuth2Session
 
 from core import clock
 from core.accounts.models import Network
@@ -314,13 +315,15 @@ def authorization_url(config: AdapterConfig, *, redirect_uri: str, state: str) -
     handler = oauth_handler(config, redirect_uri=redirect_uri)
     verifier = handler._client.create_code_verifier(128)
     challenge = handler._client.create_code_challenge(verifier, "S256")
+    # oauthlib insists on https: build the official URL, then point it at the configured host.
     url, _ = handler.authorization_url(
-        f"{config.urls.get('authorize', OFFICIAL_AUTHORIZE)}/i/oauth2/authorize",
+        f"{OFFICIAL_AUTHORIZE}/i/oauth2/authorize",
         state=state,
         code_challenge=challenge,
         code_challenge_method="S256",
     )
-    return str(url), str(verifier)
+    base = config.urls.get("authorize", OFFICIAL_AUTHORIZE)
+    return base + str(url).removeprefix(OFFICIAL_AUTHORIZE), str(verifier)
 
 
 def exchange_code(
@@ -328,7 +331,10 @@ def exchange_code(
 ) -> RefreshedCredentials:
     handler = oauth_handler(config, redirect_uri=redirect_uri)
     try:
-        token = handler.fetch_token(
+        # tweepy's own fetch_token wants the whole callback URL, and oauthlib wants it in https:
+        # the parent method takes the code itself.
+        token = OAuth2Session.fetch_token(
+            handler,
             TOKEN_URL,
             code=code,
             auth=handler.auth if config.client_secret else None,

@@ -10,6 +10,7 @@ from typing import Any
 from sqlmodel import Session
 
 from core import security
+from core.accounts.models import Account, AccountHealth, Network
 from core.authorities.models import Authority, Membership, Role
 from core.users import service as users
 from core.users.models import TokenKind, User
@@ -67,3 +68,21 @@ def bearer(session: Session, user: User) -> dict[str, str]:
     raw, _ = users.issue_token(session, user=user, kind=TokenKind.api, ttl=timedelta(days=1))
     session.commit()
     return {"Authorization": f"Bearer {raw}"}
+
+
+def make_account(session: Session, authority: Authority, **overrides: Any) -> Account:
+    """An account row (no credentials: enough for listing, isolation, manual channels)."""
+    n = next(_counter)
+    values: dict[str, Any] = {
+        "authority_id": authority.id,
+        "network": Network.mastodon,
+        "name": f"Compte {n}",
+        "handle": f"compte{n}",
+        "remote_id": str(n),
+        "health": AccountHealth.unknown,
+    }
+    values.update(overrides)
+    account = Account(**values)
+    session.add(account)
+    session.commit()
+    return account

@@ -36,6 +36,13 @@ def upgrade() -> None:
         sa.Column("expires_at", core.db.UTCDateTime(), nullable=False),
         sa.Column("used_at", core.db.UTCDateTime(), nullable=True),
         sa.Column("completed_at", core.db.UTCDateTime(), nullable=True),
+        sa.Column("account_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["account.id"],
+            name=op.f("fk_oauthstate_account_id_account"),
+            ondelete="SET NULL",
+        ),
         sa.ForeignKeyConstraint(
             ["authority_id"],
             ["authority.id"],

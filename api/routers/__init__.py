@@ -2,6 +2,12 @@
 
 from fastapi import APIRouter
 
-from api.routers import auth, authorities, health, members
+from api.routers import accounts, auth, authorities, health, members
 
-ROUTERS: list[APIRouter] = [health.router, auth.router, authorities.router, members.router]
+ROUTERS: list[APIRouter] = [
+    health.router,
+    auth.router,
+    authorities.router,
+    members.router,
+    accounts.router,
+]

@@ -119,7 +119,7 @@ class AccountCreate(BaseModel):
 
     @model_validator(mode="after")
     def _one_way_to_connect(self) -> AccountCreate:
-        if self.network is Network.manual:
+        if self.network == Network.manual:
             if self.sandbox or self.credentials:
                 raise ValueError(
                     "Un canal manuel ne se connecte pas : retirez « sandbox » et « credentials »."
@@ -214,5 +214,6 @@ class OAuthState(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=UTCDateTime)
     # Set by the callback; a second callback with the same state is refused.
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    # Set when the person picked the page or organisation to connect (after the callback).
+    # Set when the account is connected (at the callback, or once a page was chosen).
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    account_id: int | None = Field(default=None, foreign_key="account.id", ondelete="SET NULL")

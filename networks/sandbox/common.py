@@ -73,7 +73,8 @@ class Recorder:
         finally:
             account = scope.get("state", {}).get("sandbox_account")
             if account is not None:
-                self.sandbox.record(account, scope["method"], scope["path"], status[0])
+                query = scope.get("query_string", b"").decode("latin-1")
+                self.sandbox.record(account, scope["method"], scope["path"], status[0], query)
 
 
 class NetworkServer:

@@ -184,16 +184,21 @@ class LinkedInServer(NetworkServer):
         query_token = request.query_params.get("oauth2_access_token")
         if token and query_token and query_token != token:
             return None
-        return self.sb.verify(token, network="linkedin") if token else None
+        member = self.sb.verify(token, network="linkedin") if token else None
+        if member is None:
+            return None
+        # Revoking an organisation's access (sandbox.revoke) revokes the member tokens naming it.
+        for urn, _, _ in member.get("orgs", []):
+            account = self.sb.account("linkedin", urn)
+            if account is not None and account.revoked_before is not None:
+                if float(member.get("t", 0)) <= account.revoked_before.timestamp():
+                    return None
+        return member
 
     def _org(self, member: dict[str, Any], urn: str) -> SandboxAccount | None:
         for org_urn, name, handle in member.get("orgs", []):
             if org_urn == urn:
-                account = self.sb.ensure_account("linkedin", urn, name=name, handle=handle)
-                revoked = account.revoked_before
-                if revoked is not None and float(member.get("t", 0)) <= revoked.timestamp():
-                    return None
-                return account
+                return self.sb.ensure_account("linkedin", urn, name=name, handle=handle)
         return None
 
     async def _start(

@@ -57,7 +57,7 @@ def provision(
     secret = tokens.derive_secret(settings.secret)
     handle = handle or f"{slug(name)}{secrets.token_hex(2)}"
     base = f"{settings.sandbox_base_url}/{network.value}"
-    if network is Network.bluesky:
+    if network == Network.bluesky:
         handle = handle if "." in handle else f"{handle}{BLUESKY_SUFFIX}"
         return SandboxGrant(
             credentials={
@@ -73,7 +73,7 @@ def provision(
     remote_id = tokens.remote_id_for(secret, network.value, handle)
     ttl = ACCESS_TTL[network]
     subject, extra = remote_id, {}
-    if network is Network.linkedin:
+    if network == Network.linkedin:
         # LinkedIn tokens belong to a member, who administers organisations.
         subject = f"urn:li:person:{tokens.numeric_id(secret, 'member', handle, digits=10)}"
         extra = {"orgs": [[remote_id, name, handle]]}
@@ -95,16 +95,16 @@ def provision(
             scope=SCOPES[network],
             **extra,
         )
-    if network is Network.facebook:
+    if network == Network.facebook:
         credentials["page_id"] = remote_id
-    if network is Network.instagram:
+    if network == Network.instagram:
         credentials["user_id"] = remote_id
-    if network is Network.linkedin:
+    if network == Network.linkedin:
         credentials["organization"] = remote_id
     return SandboxGrant(
         credentials=credentials,
         remote_id=remote_id,
         handle=handle,
-        instance_url=base if network is Network.mastodon else None,
+        instance_url=base if network == Network.mastodon else None,
         expires_at=now + ttl if ttl else None,
     )

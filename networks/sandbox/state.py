@@ -80,6 +80,7 @@ class Received:
     method: str
     path: str
     status: int
+    query: str = ""
 
 
 @dataclass
@@ -365,9 +366,11 @@ class Sandbox:
                     return post
         return None
 
-    def record(self, account: SandboxAccount, method: str, path: str, status: int) -> None:
+    def record(
+        self, account: SandboxAccount, method: str, path: str, status: int, query: str = ""
+    ) -> None:
         with self.lock:
-            account.received.append(Received(self.now(), method, path, status))
+            account.received.append(Received(self.now(), method, path, status, query))
             del account.received[:-2000]
 
     # --- what grows over time -------------------------------------------------------------------

@@ -20,7 +20,7 @@ from api.routers import ROUTERS
 from core.authorities.models import Authority, Membership, Role
 from core.users import service as users
 from core.users.models import TokenKind
-from tests.factories import PASSWORD, bearer, make_authority, make_member
+from tests.factories import PASSWORD, bearer, make_account, make_authority, make_member
 from web.pages import router as pages_router
 
 
@@ -30,6 +30,7 @@ class World:
     b: Authority
     b_member_id: int
     b_token_id: int
+    b_account_id: int
 
 
 # How to name a resource of authority B for each path parameter.
@@ -37,6 +38,7 @@ FACTORIES: dict[str, Callable[[World], object]] = {
     "slug": lambda w: w.b.slug,
     "member_id": lambda w: w.b_member_id,
     "token_id": lambda w: w.b_token_id,
+    "account_id": lambda w: w.b_account_id,
 }
 # Routes whose parameters are not tenant data, and why.
 EXEMPT = {
@@ -62,7 +64,14 @@ def world(session: Session) -> World:
     _, token = users.issue_token(session, user=b_admin, kind=TokenKind.api, ttl=timedelta(days=1))
     session.commit()
     membership = session.exec(select(Membership).where(Membership.user_id == b_admin.id)).one()
-    return World(a=a, b=b, b_member_id=membership.id, b_token_id=token.id)  # type: ignore[arg-type]
+    account = make_account(session, b)
+    return World(
+        a=a,
+        b=b,
+        b_member_id=membership.id,  # type: ignore[arg-type]
+        b_token_id=token.id,  # type: ignore[arg-type]
+        b_account_id=account.id,  # type: ignore[arg-type]
+    )
 
 
 def test_every_route_with_tenant_parameters_is_covered() -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -72,11 +74,16 @@ def connect(net_settings: Settings, sandbox_server: SandboxServer) -> Callable[.
     def connect(
         network: Network, name: str = "Ville de Val-de-Brume", **overrides: Any
     ) -> Connected:
-        grant = provision(net_settings, network, name=name)
+        settings = net_settings
+        if "timeout" in overrides:
+            settings = net_settings.model_copy(
+                update={"network_timeout_seconds": overrides.pop("timeout")}
+            )
+        grant = provision(settings, network, name=name)
         credentials = {**grant.credentials, **overrides.pop("credentials", {})}
         config = registry.config_for(
             network,
-            net_settings,
+            settings,
             credentials=credentials,
             remote_id=grant.remote_id,
             handle=grant.handle,
@@ -91,3 +98,45 @@ def connect(net_settings: Settings, sandbox_server: SandboxServer) -> Callable[.
         )
 
     return connect
+
+
+class ImageHost:
+    """A static file server on loopback: Instagram's sandbox downloads images from it, as Meta
+    downloads them from Beffroi's public media URLs."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, tuple[bytes, str]] = {}
+        host = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                found = host.files.get(self.path)
+                if found is None:
+                    self.send_error(404)
+                    return
+                data, mime = found
+                self.send_response(200)
+                self.send_header("Content-Type", mime)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def public(self, image: Image) -> Image:
+        """The same image, with a public URL that serves it."""
+        path = f"/media/{len(self.files)}"
+        self.files[path] = (image.data, image.mime)
+        return replace(image, url=f"{self.url}{path}")
+
+
+@pytest.fixture(scope="session")
+def image_host() -> Iterator[ImageHost]:
+    host = ImageHost()
+    yield host
+    host.server.shutdown()
