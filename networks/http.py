@@ -4,6 +4,7 @@ hard-coded, timeouts for libraries that set none, and the usual reading of error
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -42,7 +43,9 @@ class BaseUrlAdapter(requests.adapters.HTTPAdapter):
         return super().send(request, **kwargs)
 
 
-def session(*, timeout: float, redirects: dict[str, str | None] | None = None) -> requests.Session:
+def session(
+    *, timeout: float, redirects: Mapping[str, str | None] | None = None
+) -> requests.Session:
     """A requests session with a default timeout; `redirects` maps official base URLs to the
     configured ones (None or equal: no redirection)."""
     s = requests.Session()
@@ -56,7 +59,7 @@ def session(*, timeout: float, redirects: dict[str, str | None] | None = None) -
     return s
 
 
-def mount(s: requests.Session, *, timeout: float, redirects: dict[str, str | None]) -> None:
+def mount(s: requests.Session, *, timeout: float, redirects: Mapping[str, str | None]) -> None:
     """Give a library's own session the same treatment as `session()`."""
     plain = BaseUrlAdapter(None, timeout=timeout)
     s.mount("https://", plain)

@@ -142,7 +142,7 @@ class LinkedInAdapter:
         self, method: str, path: str, body: dict[str, Any] | None = None, *, write: bool = False
     ) -> requests.Response:
         try:
-            response = self.app.make_request(
+            response: requests.Response = self.app.make_request(
                 method,
                 f"{self.config.api_url}{path}",
                 data=json.dumps(body) if body is not None else None,
@@ -197,7 +197,8 @@ class LinkedInAdapter:
         body = self._json(
             self._call(
                 "GET",
-                f"/rest/networkSizes/{quote(self._org(), safe='')}?edgeType=COMPANY_FOLLOWED_BY_MEMBER",
+                f"/rest/networkSizes/{quote(self._org(), safe='')}"
+                "?edgeType=COMPANY_FOLLOWED_BY_MEMBER",
             )
         )
         return int(body.get("firstDegreeSize") or 0)

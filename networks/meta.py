@@ -244,7 +244,8 @@ class FacebookAdapter(_Graph):
             "GET",
             f"/{remote_id}",
             params={
-                "fields": "shares,reactions.summary(total_count).limit(0),comments.summary(total_count).limit(0)"
+                "fields": "shares,reactions.summary(total_count).limit(0),"
+                "comments.summary(total_count).limit(0)"
             },
         )
         raw: dict[str, Any] = {"post": body}
@@ -290,7 +291,7 @@ class FacebookAdapter(_Graph):
         return None
 
 
-# --- Instagram --------------------------------------------------------------------------------------
+# --- Instagram ------------------------------------------------------------------------------------
 
 
 class InstagramAdapter(_Graph):
@@ -397,6 +398,7 @@ class InstagramAdapter(_Graph):
         raise RetryableError(network=self.network, network_message="container still IN_PROGRESS")
 
     def delete(self, remote_id: str) -> None:
+        del remote_id
         raise Unsupported(
             N_(
                 "Instagram ne permet pas de supprimer une publication par son API : supprimez-la "

@@ -86,12 +86,15 @@ def config_for(
             sandbox=True,
             api_url=base,
             web_url=base,
-            urls={name: base for name in ("authorize", "oauth", "dialog", "upload")},
+            urls=dict.fromkeys(("authorize", "oauth", "dialog", "upload"), base),
             client_id=tokens.CLIENT_ID,
             client_secret=tokens.client_secret(sandbox_secret(settings), network.value),
             version=version,
         )
-    check = lambda url: urls.check(url, settings)  # noqa: E731
+
+    def check(url: str) -> str:
+        return urls.check(url, settings)
+
     if network == Network.x:
         return AdapterConfig(
             **common,

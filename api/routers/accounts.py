@@ -74,7 +74,7 @@ def update_account(
 
 
 @router.delete("/authorities/{slug}/accounts/{account_id}", status_code=204)
-def delete_account(account: AccountDep, session: SessionDep, member: AdminDep) -> Response:
+def delete_account(account: AccountDep, session: SessionDep, _admin: AdminDep) -> Response:
     """Oublie le compte et ses identifiants. L'accès accordé à Beffroi se retire aussi dans les
     réglages du réseau."""
     accounts.delete(session, account=account)
@@ -83,7 +83,7 @@ def delete_account(account: AccountDep, session: SessionDep, member: AdminDep) -
 
 @router.post("/authorities/{slug}/accounts/{account_id}/check", response_model=AccountRead)
 def check_account(
-    account: AccountDep, session: SessionDep, settings: SettingsDep, member: EditorDep
+    account: AccountDep, session: SessionDep, settings: SettingsDep, _editor: EditorDep
 ) -> AccountRead:
     """Vérifie les identifiants auprès du réseau (en renouvelant un jeton sur le point d'expirer)
     et met à jour l'état du compte (`health`, `health_message`, `last_checked_at`)."""

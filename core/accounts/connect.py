@@ -50,7 +50,13 @@ from networks.sandbox import provision
 OAUTH_TTL = timedelta(minutes=15)
 # A token is renewed when it expires within this delay (by `check` and the refresh job).
 REFRESH_AHEAD = timedelta(days=1)
-OAUTH_NETWORKS = (Network.x, Network.linkedin, Network.facebook, Network.instagram, Network.mastodon)
+OAUTH_NETWORKS = (
+    Network.x,
+    Network.linkedin,
+    Network.facebook,
+    Network.instagram,
+    Network.mastodon,
+)
 
 # What each network needs in "credentials", and what it may also take.
 CREDENTIALS: dict[Network, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -303,7 +309,11 @@ def _save_renewed(
     updated = adapter.updated_credentials()
     if updated is not None:
         accounts.store_credentials(
-            session, settings, account=account, credentials=updated, expires_at=account.token_expires_at
+            session,
+            settings,
+            account=account,
+            credentials=updated,
+            expires_at=account.token_expires_at,
         )
 
 
@@ -313,16 +323,15 @@ def refresh_due(engine: Engine, settings: Settings, *, within: timedelta = REFRE
     transactions; one account's failure is recorded on it and does not stop the others.
     Returns how many tokens were renewed."""
     with session_scope(engine) as session:
-        due = [
-            account_id
-            for account_id in session.exec(
+        due = list(
+            session.exec(
                 select(Account.id).where(
                     col(Account.token_expires_at).is_not(None),
                     col(Account.token_expires_at) < clock.now() + within,
                     col(Account.credentials_encrypted).is_not(None),
                 )
             )
-        ]
+        )
     renewed = 0
     for account_id in due:
         with session_scope(engine) as session:
@@ -332,7 +341,9 @@ def refresh_due(engine: Engine, settings: Settings, *, within: timedelta = REFRE
             try:
                 adapter = registry.adapter_for(account, settings)
             except NetworkError as error:
-                accounts.record_health(session, account=account, health=AccountHealth.unhealthy, message=error.message)
+                accounts.record_health(
+                    session, account=account, health=AccountHealth.unhealthy, message=error.message
+                )
                 continue
         try:
             refreshed = adapter.refresh()
@@ -340,8 +351,14 @@ def refresh_due(engine: Engine, settings: Settings, *, within: timedelta = REFRE
             with session_scope(engine) as session:
                 account = session.get(Account, account_id)
                 if account is not None:
-                    health = AccountHealth.unhealthy if isinstance(error, AuthExpired | PermanentError) else account.health
-                    accounts.record_health(session, account=account, health=health, message=error.message)
+                    health = (
+                        AccountHealth.unhealthy
+                        if isinstance(error, AuthExpired | PermanentError)
+                        else account.health
+                    )
+                    accounts.record_health(
+                        session, account=account, health=health, message=error.message
+                    )
             continue
         if refreshed is None:
             continue
@@ -349,7 +366,11 @@ def refresh_due(engine: Engine, settings: Settings, *, within: timedelta = REFRE
             account = session.get(Account, account_id)
             if account is not None:
                 accounts.store_credentials(
-                    session, settings, account=account, credentials=refreshed.credentials, expires_at=refreshed.expires_at
+                    session,
+                    settings,
+                    account=account,
+                    credentials=refreshed.credentials,
+                    expires_at=refreshed.expires_at,
                 )
                 renewed += 1
     return renewed
@@ -364,7 +385,11 @@ def _signer(settings: Settings) -> security.Signer:
 
 def _missing_app(settings: Settings, network: Network) -> str | None:
     names = {
-        Network.x: ("x_client_id", "x_client_secret", "BEFFROI_X_CLIENT_ID et BEFFROI_X_CLIENT_SECRET"),
+        Network.x: (
+            "x_client_id",
+            "x_client_secret",
+            "BEFFROI_X_CLIENT_ID et BEFFROI_X_CLIENT_SECRET",
+        ),
         Network.linkedin: (
             "linkedin_client_id",
             "linkedin_client_secret",
@@ -419,11 +444,15 @@ def start_authorization(
     if network == Network.x:
         from networks import x
 
-        url, kept["code_verifier"] = x.authorization_url(config, redirect_uri=redirect_uri, state=state)
+        url, kept["code_verifier"] = x.authorization_url(
+            config, redirect_uri=redirect_uri, state=state
+        )
     elif network == Network.linkedin:
         from networks import linkedin
 
-        url = linkedin.Authentication(config, redirect_uri=redirect_uri, state=state).authorization_url
+        url = linkedin.Authentication(
+            config, redirect_uri=redirect_uri, state=state
+        ).authorization_url
     elif network == Network.facebook:
         from networks import meta
 
@@ -437,7 +466,10 @@ def start_authorization(
 
         release(session)
         client_id, client_secret = mastodon.register_app(
-            config, redirect_uri=redirect_uri, website=settings.public_url, name=settings.mastodon_app_name
+            config,
+            redirect_uri=redirect_uri,
+            website=settings.public_url,
+            name=settings.mastodon_app_name,
         )
         kept.update(client_id=client_id, client_secret=client_secret)
         url = mastodon.authorization_url(
@@ -547,7 +579,10 @@ def choose(session: Session, settings: Settings, *, state: str, remote_id: str) 
         raise OAuthStateUsed()
     if row.used_at + OAUTH_TTL <= clock.now():
         raise OAuthStateUsed()
-    candidates = [Candidate(**c) for c in crypto.decrypt(settings, row.secrets_encrypted).get("candidates", [])]
+    candidates = [
+        Candidate(**c)
+        for c in crypto.decrypt(settings, row.secrets_encrypted).get("candidates", [])
+    ]
     chosen = next((c for c in candidates if c.remote_id == remote_id), None)
     if chosen is None:
         raise InvalidInput(N_("Choisissez l'une des pages proposées."))
@@ -591,7 +626,12 @@ def _exchange(
     if network == Network.x:
         from networks import x
 
-        token = x.exchange_code(config, redirect_uri=redirect_uri, code=code, verifier=str(kept.get("code_verifier", "")))
+        token = x.exchange_code(
+            config,
+            redirect_uri=redirect_uri,
+            code=code,
+            verifier=str(kept.get("code_verifier", "")),
+        )
         return [verified(token.credentials, token.expires_at)]
     if network == Network.linkedin:
         from networks import linkedin
@@ -646,7 +686,9 @@ def _with_credentials(config: AdapterConfig, credentials: dict[str, Any]) -> Ada
     return replace(config, credentials=dict(credentials))
 
 
-def _upsert(session: Session, settings: Settings, *, row: OAuthState, candidate: Candidate) -> Account:
+def _upsert(
+    session: Session, settings: Settings, *, row: OAuthState, candidate: Candidate
+) -> Account:
     """The account of `candidate` in the row's authority: updated when it was connected before
     (reconnecting renews the token), created otherwise."""
     from datetime import datetime
@@ -669,7 +711,9 @@ def _upsert(session: Session, settings: Settings, *, row: OAuthState, candidate:
     account.remote_id = candidate.remote_id[:200]
     account.handle = candidate.handle[:200]
     expires = datetime.fromisoformat(candidate.expires_at) if candidate.expires_at else None
-    accounts.store_credentials(session, settings, account=account, credentials=candidate.credentials, expires_at=expires)
+    accounts.store_credentials(
+        session, settings, account=account, credentials=candidate.credentials, expires_at=expires
+    )
     accounts.record_health(session, account=account, health=AccountHealth.ok)
     session.flush()
     return account
@@ -677,4 +721,6 @@ def _upsert(session: Session, settings: Settings, *, row: OAuthState, candidate:
 
 def purge_states(session: Session) -> None:
     """Forget connections older than a day (the housekeeping job)."""
-    session.execute(sa.delete(OAuthState).where(col(OAuthState.created_at) < clock.now() - timedelta(days=1)))
+    session.execute(
+        sa.delete(OAuthState).where(col(OAuthState.created_at) < clock.now() - timedelta(days=1))
+    )

@@ -92,4 +92,3 @@ def deliver(
         )
     session.flush()
     return sent
-

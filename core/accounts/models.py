@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 import sqlalchemy as sa
 from pydantic import AfterValidator, BaseModel, model_validator

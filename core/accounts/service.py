@@ -97,12 +97,16 @@ def rotate_credentials(session: Session, settings: Settings) -> int:
     from core.accounts.models import OAuthState
 
     count = 0
-    for account in session.exec(select(Account).where(col(Account.credentials_encrypted).is_not(None))):
+    for account in session.exec(
+        select(Account).where(col(Account.credentials_encrypted).is_not(None))
+    ):
         assert account.credentials_encrypted is not None
         account.credentials_encrypted = crypto.rotate(settings, account.credentials_encrypted)
         session.add(account)
         count += 1
-    for state in session.exec(select(OAuthState).where(col(OAuthState.secrets_encrypted).is_not(None))):
+    for state in session.exec(
+        select(OAuthState).where(col(OAuthState.secrets_encrypted).is_not(None))
+    ):
         assert state.secrets_encrypted is not None
         state.secrets_encrypted = crypto.rotate(settings, state.secrets_encrypted)
         session.add(state)

@@ -48,6 +48,7 @@ def build_app(sandbox: Sandbox, *, static: bool = False) -> Starlette:
     ]
 
     async def index(request: Request) -> Response:
+        root = request.scope.get("root_path", "")
         with sandbox.lock:
             accounts = [
                 {
@@ -56,11 +57,11 @@ def build_app(sandbox: Sandbox, *, static: bool = False) -> Starlette:
                     "handle": account.handle,
                     "remote_id": account.remote_id,
                     "posts": len(account.live_posts()),
-                    "url": f"{request.scope.get('root_path', '')}/{account.network}/feed/{account.remote_id}",
+                    "url": f"{root}/{account.network}/feed/{account.remote_id}",
                 }
                 for account in sandbox.accounts.values()
             ]
-        accounts.sort(key=lambda a: (a["network"], a["name"].lower()))
+        accounts.sort(key=lambda a: (str(a["network"]), str(a["name"]).lower()))
         return HTMLResponse(pages.render_index(request, {"accounts": accounts}))
 
     routes: list[Route | Mount] = [Route("/", index, methods=["GET"])]

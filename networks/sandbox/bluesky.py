@@ -138,7 +138,7 @@ class BlueskyServer(NetworkServer):
         if identifier.startswith("did:"):
             found = self.sb.account("bluesky", identifier)
             identifier = found.handle if found else identifier
-        if not tokens.app_password(self.sb.secret, identifier) == password:
+        if tokens.app_password(self.sb.secret, identifier) != password:
             return self.error(401, "Invalid identifier or password", name="AuthenticationRequired")
         did = tokens.did_for(self.sb.secret, identifier)
         account = self.sb.ensure_account(
@@ -290,7 +290,8 @@ class BlueskyServer(NetworkServer):
         if _graphemes(text) > 300 or len(text.encode()) > 3000:
             return self.error(
                 400,
-                "Invalid app.bsky.feed.post record: Record/text must not be longer than 300 graphemes",
+                "Invalid app.bsky.feed.post record: "
+                "Record/text must not be longer than 300 graphemes",
                 name="InvalidRecord",
             )
         if "createdAt" not in record:
@@ -307,7 +308,8 @@ class BlueskyServer(NetworkServer):
             if len(entries) > 4:
                 return self.error(
                     400,
-                    "Invalid app.bsky.feed.post record: Record/embed/images must not have more than 4 elements",
+                    "Invalid app.bsky.feed.post record: "
+                    "Record/embed/images must not have more than 4 elements",
                     name="InvalidRecord",
                 )
             with self.sb.lock:
@@ -315,7 +317,8 @@ class BlueskyServer(NetworkServer):
                     if "alt" not in entry:
                         return self.error(
                             400,
-                            'Invalid app.bsky.feed.post record: Record/embed/images/0 must have the property "alt"',
+                            "Invalid app.bsky.feed.post record: "
+                            'Record/embed/images/0 must have the property "alt"',
                             name="InvalidRecord",
                         )
                     cid = (entry.get("image") or {}).get("ref", {}).get("$link")
@@ -390,7 +393,8 @@ class BlueskyServer(NetworkServer):
         owner = self.sb.account("bluesky", p.get("repo", "")) or self.sb.find_by_handle(
             "bluesky", p.get("repo", "")
         )
-        uri = f"at://{owner.remote_id if owner else p.get('repo')}/{p.get('collection')}/{p.get('rkey')}"
+        repo = owner.remote_id if owner else p.get("repo")
+        uri = f"at://{repo}/{p.get('collection')}/{p.get('rkey')}"
         post = owner.posts.get(uri) if owner else None
         if post is None or post.deleted_at is not None:
             return self.error(400, f"Could not locate record: {uri}", name="RecordNotFound")

@@ -190,9 +190,9 @@ class LinkedInServer(NetworkServer):
         # Revoking an organisation's access (sandbox.revoke) revokes the member tokens naming it.
         for urn, _, _ in member.get("orgs", []):
             account = self.sb.account("linkedin", urn)
-            if account is not None and account.revoked_before is not None:
-                if float(member.get("t", 0)) <= account.revoked_before.timestamp():
-                    return None
+            revoked = account.revoked_before if account is not None else None
+            if revoked is not None and float(member.get("t", 0)) <= revoked.timestamp():
+                return None
         return member
 
     def _org(self, member: dict[str, Any], urn: str) -> SandboxAccount | None:
@@ -211,7 +211,8 @@ class LinkedInServer(NetworkServer):
             if not request.headers.get("linkedin-version"):
                 return self.error(
                     400,
-                    "A version must be present. Please specify a version by adding the LinkedIn-Version header.",
+                    "A version must be present. "
+                    "Please specify a version by adding the LinkedIn-Version header.",
                     code="VERSION_MISSING",
                 )
             if request.headers.get("x-restli-protocol-version") != "2.0.0":
@@ -288,7 +289,8 @@ class LinkedInServer(NetworkServer):
         if account is None:
             return self.error(
                 403,
-                "Not enough permissions to access: organizationalEntityShareStatistics.FINDER-organizationalEntity",
+                "Not enough permissions to access: "
+                "organizationalEntityShareStatistics.FINDER-organizationalEntity",
             )
         raw = request.query_params.get("shares") or request.query_params.get("ugcPosts") or ""
         if not (raw.startswith("List(") and raw.endswith(")")):
@@ -331,7 +333,8 @@ class LinkedInServer(NetworkServer):
         except (ValueError, KeyError, TypeError):
             return self.error(
                 422,
-                "ERROR :: /initializeUploadRequest/owner :: field is required but not found and has no default value",
+                "ERROR :: /initializeUploadRequest/owner :: "
+                "field is required but not found and has no default value",
             )
         account = self._org(member, owner)
         if (refused := await self._guarded(request, account)) is not None:

@@ -187,7 +187,10 @@ class MastodonServer(NetworkServer):
             return JSONResponse(
                 {
                     "error": "invalid_client",
-                    "error_description": "Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.",
+                    "error_description": (
+                        "Client authentication failed due to unknown client, no client "
+                        "authentication included, or unsupported authentication method."
+                    ),
                 },
                 status_code=401,
             )
@@ -198,7 +201,11 @@ class MastodonServer(NetworkServer):
             return JSONResponse(
                 {
                     "error": "invalid_grant",
-                    "error_description": "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.",
+                    "error_description": (
+                        "The provided authorization grant is invalid, expired, revoked, does not "
+                        "match the redirection URI used in the authorization request, or was "
+                        "issued to another client."
+                    ),
                 },
                 status_code=400,
             )
@@ -222,7 +229,7 @@ class MastodonServer(NetworkServer):
             self.sb.revoke("mastodon", str(payload["sub"]))
         return JSONResponse({})
 
-    # --- helpers ------------------------------------------------------------------------------------
+    # --- helpers ----------------------------------------------------------------------------------
 
     async def _authenticated(self, request: Request) -> SandboxAccount | Response:
         account = self.account_for(bearer(request))
@@ -325,7 +332,7 @@ class MastodonServer(NetworkServer):
             body["text"] = post.text
         return body
 
-    # --- accounts -----------------------------------------------------------------------------------
+    # --- accounts ---------------------------------------------------------------------------------
 
     async def verify_credentials(self, request: Request) -> Response:
         account = await self._authenticated(request)
@@ -345,7 +352,7 @@ class MastodonServer(NetworkServer):
             request, [self._status(request, p, target) for p in target.live_posts()[:limit]]
         )
 
-    # --- media --------------------------------------------------------------------------------------
+    # --- media ------------------------------------------------------------------------------------
 
     async def upload(self, request: Request) -> Response:
         account = await self._authenticated(request)
@@ -388,7 +395,7 @@ class MastodonServer(NetworkServer):
             image.alt = str(form.get("description"))
         return self._json(request, self._attachment(request, image))
 
-    # --- statuses -------------------------------------------------------------------------------------
+    # --- statuses ---------------------------------------------------------------------------------
 
     async def create(self, request: Request) -> Response:
         account = await self._authenticated(request)
@@ -469,7 +476,7 @@ class MastodonServer(NetworkServer):
             post.deleted_at = self.sb.now()
         return self._json(request, self._status(request, post, account, source=True))
 
-    # --- pages ----------------------------------------------------------------------------------------
+    # --- pages ------------------------------------------------------------------------------------
 
     async def profile_page(self, request: Request) -> Response:
         return self.feed(

@@ -28,6 +28,10 @@ from networks.sandbox import tokens
 from networks.sandbox.common import NetworkServer, bearer, mount_url, sniff
 from networks.sandbox.state import Decision, SandboxAccount, SandboxImage, SandboxPost
 
+UNSUPPORTED_GET = (
+    "Unsupported get request. Object does not exist, cannot be loaded due to missing "
+    "permissions, or does not support this operation."
+)
 ERRORS: dict[int, tuple[int, int, str, int | None, bool]] = {
     # status: (HTTP status, code, message, subcode, transient)
     400: (400, 100, "Invalid parameter", None, False),
@@ -36,7 +40,7 @@ ERRORS: dict[int, tuple[int, int, str, int | None, bool]] = {
     404: (
         400,
         100,
-        "Unsupported get request. Object does not exist, cannot be loaded due to missing permissions, or does not support this operation.",
+        UNSUPPORTED_GET,
         33,
         False,
     ),
@@ -162,7 +166,7 @@ class MetaServer(NetworkServer):
         return post if post is not None and post.deleted_at is None else None
 
 
-# --- Facebook --------------------------------------------------------------------------------------
+# --- Facebook -------------------------------------------------------------------------------------
 
 
 class FacebookServer(MetaServer):
@@ -377,7 +381,7 @@ class FacebookServer(MetaServer):
         if post is None:
             return self.error(
                 404,
-                f"Unsupported get request. Object with ID '{object_id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.",
+                UNSUPPORTED_GET.replace("Object", f"Object with ID '{object_id}'"),
             )
         m = self.sb.metrics(post)
         body = {"id": post.id}

@@ -72,7 +72,7 @@ def provision(
     now = clock.now()
     remote_id = tokens.remote_id_for(secret, network.value, handle)
     ttl = ACCESS_TTL[network]
-    subject, extra = remote_id, {}
+    subject, extra = remote_id, dict[str, Any]()
     if network == Network.linkedin:
         # LinkedIn tokens belong to a member, who administers organisations.
         subject = f"urn:li:person:{tokens.numeric_id(secret, 'member', handle, digits=10)}"

@@ -275,12 +275,15 @@ class Sandbox:
             return None
         with self.lock:
             account = self.accounts.get((network, str(payload.get("sub"))))
-            if account and account.revoked_before is not None:
-                if (
+            if (
+                account
+                and account.revoked_before is not None
+                and (
                     float(payload.get("t", payload.get("iat", 0)))
                     <= account.revoked_before.timestamp()
-                ):
-                    return None
+                )
+            ):
+                return None
         return payload
 
     def spend(self, marker: str) -> bool:

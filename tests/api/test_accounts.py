@@ -24,7 +24,14 @@ from networks.sandbox import tokens
 from tests.conftest import TEST_SECRET, SandboxServer, make_settings, reload
 from tests.factories import bearer, make_authority, make_member
 
-SECRET_KEYS = ("access_token", "refresh_token", "app_password", "client_secret", "'session'", "credentials")
+SECRET_KEYS = (
+    "access_token",
+    "refresh_token",
+    "app_password",
+    "client_secret",
+    "'session'",
+    "credentials",
+)
 
 
 @pytest.fixture
@@ -60,7 +67,12 @@ def test_admin_connects_a_sandbox_account_of_every_network(
     for network in ("x", "linkedin", "facebook", "instagram", "mastodon", "bluesky"):
         response = client.post(
             url,
-            json={"network": network, "name": f"Val-de-Brume {network}", "kind": "institutional", "sandbox": True},
+            json={
+                "network": network,
+                "name": f"Val-de-Brume {network}",
+                "kind": "institutional",
+                "sandbox": True,
+            },
             headers=headers,
         )
         assert response.status_code == 201, response.text
@@ -68,8 +80,10 @@ def test_admin_connects_a_sandbox_account_of_every_network(
         assert body["sandbox"] is True
         assert body["connected"] is True
         assert body["health"] == "ok"
-        assert body["remote_id"] and body["handle"]
-        assert "credentials" not in body and "credentials_encrypted" not in body
+        assert body["remote_id"]
+        assert body["handle"]
+        assert "credentials" not in body
+        assert "credentials_encrypted" not in body
         created[network] = body
     manual = client.post(
         url,
@@ -98,7 +112,9 @@ def test_admin_connects_a_sandbox_account_of_every_network(
     assert listed.status_code == 200
     assert len(listed.json()) == 7
     _no_secret(listed.json(), {})
-    refused = client.post(url, json={"network": "x", "name": "X", "sandbox": True}, headers=editor_headers)
+    refused = client.post(
+        url, json={"network": "x", "name": "X", "sandbox": True}, headers=editor_headers
+    )
     assert refused.status_code == 403
     assert "administrateurs" in refused.json()["detail"]
 
@@ -107,8 +123,11 @@ def test_admin_connects_a_sandbox_account_of_every_network(
     assert checked.status_code == 200
     assert checked.json()["health"] == "ok"
     assert checked.json()["last_checked_at"] is not None
-    patched = client.patch(account_url, json={"name": "Val-de-Brume sur X", "daily_quota": 17}, headers=headers)
-    assert patched.json()["name"] == "Val-de-Brume sur X" and patched.json()["daily_quota"] == 17
+    patched = client.patch(
+        account_url, json={"name": "Val-de-Brume sur X", "daily_quota": 17}, headers=headers
+    )
+    assert patched.json()["name"] == "Val-de-Brume sur X"
+    assert patched.json()["daily_quota"] == 17
     assert client.delete(account_url, headers=editor_headers).status_code == 403
     assert client.delete(account_url, headers=headers).status_code == 204
     assert client.get(account_url, headers=headers).status_code == 404
@@ -122,36 +141,56 @@ def test_bluesky_credentials_are_checked_at_once(
     url = f"/api/v1/authorities/{authority.slug}/accounts"
     handle = "mairie.bac-a-sable.test"
     password = tokens.app_password(tokens.derive_secret(TEST_SECRET), handle)
-    base = {"network": "bluesky", "name": "Mairie", "kind": "institutional", "instance_url": f"{settings.sandbox_base_url}/bluesky"}
+    base = {
+        "network": "bluesky",
+        "name": "Mairie",
+        "kind": "institutional",
+        "instance_url": f"{settings.sandbox_base_url}/bluesky",
+    }
 
-    wrong = client.post(url, json={**base, "credentials": {"identifier": handle, "app_password": "aaaa-bbbb-cccc-dddd"}}, headers=headers)
+    wrong = client.post(
+        url,
+        json={**base, "credentials": {"identifier": handle, "app_password": "aaaa-bbbb-cccc-dddd"}},
+        headers=headers,
+    )
     assert wrong.status_code == 422
     assert wrong.json()["error"] == "network_auth"
     assert "Invalid identifier or password" in wrong.json()["detail"]
     assert "reconnecter" in wrong.json()["detail"]
-    incomplete = client.post(url, json={**base, "credentials": {"identifier": handle}}, headers=headers)
+    incomplete = client.post(
+        url, json={**base, "credentials": {"identifier": handle}}, headers=headers
+    )
     assert incomplete.status_code == 422
     assert "app_password" in incomplete.json()["detail"]
     assert rows(session, Account).all() == []  # nothing half-written
 
-    ok = client.post(url, json={**base, "credentials": {"identifier": f"@{handle}", "app_password": password}}, headers=headers)
+    ok = client.post(
+        url,
+        json={**base, "credentials": {"identifier": f"@{handle}", "app_password": password}},
+        headers=headers,
+    )
     assert ok.status_code == 201, ok.text
     assert ok.json()["handle"] == handle
     assert ok.json()["remote_id"].startswith("did:plc:")
     assert password not in ok.text
     account = rows(session, Account).one()
     kept = crypto.decrypt(settings, account.credentials_encrypted or "")
-    assert kept["app_password"] == password and kept["session"]  # the session spares logins
+    assert kept["app_password"] == password
+    assert kept["session"]
 
 
 def test_private_addresses_are_refused_outside_development(
     db: Any, session: Session, database_url: str, sandbox_server: SandboxServer
 ) -> None:
-    strict = make_settings(database_url, sandbox_url=sandbox_server.url, allow_private_network=False)
+    strict = make_settings(
+        database_url, sandbox_url=sandbox_server.url, allow_private_network=False
+    )
     authority = make_authority(session)
     headers = bearer(session, make_member(session, authority, Role.admin))
     url = f"/api/v1/authorities/{authority.slug}/accounts"
-    with TestClient(create_app(strict, engine=db, run_mailer=False), base_url="http://testserver") as client:
+    with TestClient(
+        create_app(strict, engine=db, run_mailer=False), base_url="http://testserver"
+    ) as client:
         for instance, code in [
             ("https://127.0.0.1:8443", "forbidden_address"),
             ("https://10.0.0.7", "forbidden_address"),
@@ -161,16 +200,27 @@ def test_private_addresses_are_refused_outside_development(
         ]:
             response = client.post(
                 url,
-                json={"network": "mastodon", "name": "M", "instance_url": instance, "credentials": {"access_token": "abcdefghijklmnop"}},
+                json={
+                    "network": "mastodon",
+                    "name": "M",
+                    "instance_url": instance,
+                    "credentials": {"access_token": "abcdefghijklmnop"},
+                },
                 headers=headers,
             )
             assert response.status_code == 422, (instance, response.text)
             assert response.json()["error"] == code
-        started = client.post(f"{url}/authorize", json={"network": "mastodon", "instance_url": "https://192.168.1.10"}, headers=headers)
+        started = client.post(
+            f"{url}/authorize",
+            json={"network": "mastodon", "instance_url": "https://192.168.1.10"},
+            headers=headers,
+        )
         assert started.status_code == 422
         assert "réseau privé" in started.json()["detail"]
         # Sandbox accounts are Beffroi's own address: still allowed.
-        sandbox = client.post(url, json={"network": "mastodon", "name": "M", "sandbox": True}, headers=headers)
+        sandbox = client.post(
+            url, json={"network": "mastodon", "name": "M", "sandbox": True}, headers=headers
+        )
         assert sandbox.status_code == 201, sandbox.text
     assert len(rows(session, Account).all()) == 1
 
@@ -184,12 +234,21 @@ def _consent(authorization_url: str, **fields: str) -> str:
     page = httpx.get(authorization_url)
     assert page.status_code == 200, page.text
     assert "autoriser Beffroi" in page.text
-    form = {m[0]: unescape(m[1]) for m in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text)}
+    form = {
+        m[0]: unescape(m[1])
+        for m in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text)
+    }
     action = re.search(r'<form method="post" action="([^"]+)"', page.text)
     assert action
     answer = httpx.post(
         f"{urlsplit(authorization_url).scheme}://{urlsplit(authorization_url).netloc}{action.group(1)}",
-        data={**form, "name": "Ville de Val-de-Brume", "handle": "valdebrume", "decision": "allow", **fields},
+        data={
+            **form,
+            "name": "Ville de Val-de-Brume",
+            "handle": "valdebrume",
+            "decision": "allow",
+            **fields,
+        },
     )
     assert answer.status_code == 302, answer.text
     return answer.headers["location"]
@@ -210,7 +269,9 @@ def test_oauth_connects_an_account_end_to_end(
     headers = bearer(session, admin)
     url = f"/api/v1/authorities/{authority.slug}/accounts/authorize"
 
-    started = client.post(url, json={"network": network, "kind": "institutional", "sandbox": True}, headers=headers)
+    started = client.post(
+        url, json={"network": network, "kind": "institutional", "sandbox": True}, headers=headers
+    )
     assert started.status_code == 200, started.text
     authorization_url = started.json()["authorization_url"]
     assert authorization_url.startswith(f"{settings.sandbox_base_url}/{network}/")
@@ -227,12 +288,20 @@ def test_oauth_connects_an_account_end_to_end(
     assert "Ville de Val-de-Brume" in page.text
     account = rows(session, Account).one()
     assert account.network == Network(network)
-    assert account.sandbox and account.health == AccountHealth.ok and account.remote_id
+    assert account.sandbox
+    assert account.health == AccountHealth.ok
+    assert account.remote_id
     assert account.authority_id == authority.id
     _no_secret(page.text, crypto.decrypt(settings, account.credentials_encrypted or ""))
     if network in {"x", "linkedin", "instagram"}:
-        assert account.token_expires_at is not None and account.token_expires_at > clock.now()
-    assert client.post(f"/api/v1/authorities/{authority.slug}/accounts/{account.id}/check", headers=headers).json()["health"] == "ok"
+        assert account.token_expires_at is not None
+        assert account.token_expires_at > clock.now()
+    assert (
+        client.post(
+            f"/api/v1/authorities/{authority.slug}/accounts/{account.id}/check", headers=headers
+        ).json()["health"]
+        == "ok"
+    )
 
     # The same answer again (a reload, or an attacker replaying it) is refused.
     replay = _back_to_beffroi(client, location)
@@ -271,16 +340,24 @@ def test_oauth_with_several_pages_asks_which_one(client: TestClient, session: Se
         json={"network": "facebook", "kind": "elected", "name": "Page du maire", "sandbox": True},
         headers=headers,
     ).json()
-    page = _back_to_beffroi(client, _consent(started["authorization_url"], name2="Office de tourisme"))
+    page = _back_to_beffroi(
+        client, _consent(started["authorization_url"], name2="Office de tourisme")
+    )
     assert "Quelle page connecter" in page.text
     choices = re.findall(r'name="remote_id"\s+value="(\d+)"', page.text)
-    assert len(choices) == 2 and "Office de tourisme" in page.text
+    assert len(choices) == 2
+    assert "Office de tourisme" in page.text
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     state = re.search(r'name="state" value="([^"]+)"', page.text)
-    assert csrf and state
+    assert csrf
+    assert state
     chosen = client.post(
         "/oauth/choose",
-        data={"csrf_token": csrf.group(1), "state": unescape(state.group(1)), "remote_id": choices[1]},
+        data={
+            "csrf_token": csrf.group(1),
+            "state": unescape(state.group(1)),
+            "remote_id": choices[1],
+        },
         follow_redirects=False,
     )
     assert chosen.status_code == 303
@@ -288,12 +365,17 @@ def test_oauth_with_several_pages_asks_which_one(client: TestClient, session: Se
     assert "Compte connecté" in done.text
     account = rows(session, Account).one()
     assert account.remote_id == choices[1]
-    assert account.name == "Page du maire" and account.kind == "elected"
+    assert account.name == "Page du maire"
+    assert account.kind == "elected"
     row = rows(session, OAuthState).one()
     assert row.secrets_encrypted is None  # the other page's token is not kept
     again = client.post(
         "/oauth/choose",
-        data={"csrf_token": csrf.group(1), "state": unescape(state.group(1)), "remote_id": choices[0]},
+        data={
+            "csrf_token": csrf.group(1),
+            "state": unescape(state.group(1)),
+            "remote_id": choices[0],
+        },
         follow_redirects=False,
     )
     assert again.status_code == 410
@@ -335,7 +417,9 @@ def test_check_renews_expiring_tokens_and_reports_revoked_ones(
     authority = make_authority(session)
     headers = bearer(session, make_member(session, authority, Role.admin))
     url = f"/api/v1/authorities/{authority.slug}/accounts"
-    x = client.post(url, json={"network": "x", "name": "X", "sandbox": True}, headers=headers).json()
+    x = client.post(
+        url, json={"network": "x", "name": "X", "sandbox": True}, headers=headers
+    ).json()
     account = session.get(Account, x["id"])
     assert account is not None
     before = crypto.decrypt(settings, account.credentials_encrypted or "")
@@ -362,16 +446,24 @@ def test_check_renews_expiring_tokens_and_reports_revoked_ones(
     assert "reconnecter" in revoked["health_message"]
 
 
-def test_manual_channels_need_a_member_of_the_authority(client: TestClient, session: Session) -> None:
+def test_manual_channels_need_a_member_of_the_authority(
+    client: TestClient, session: Session
+) -> None:
     authority = make_authority(session)
     other = make_authority(session)
     headers = bearer(session, make_member(session, authority, Role.admin))
     stranger = make_member(session, other, Role.editor)
     url = f"/api/v1/authorities/{authority.slug}/accounts"
-    refused = client.post(url, json={"network": "manual", "name": "Site web", "assignee_id": stranger.id}, headers=headers)
+    refused = client.post(
+        url,
+        json={"network": "manual", "name": "Site web", "assignee_id": stranger.id},
+        headers=headers,
+    )
     assert refused.status_code == 422
     assert "membre de la collectivité" in refused.json()["detail"]
-    mixed = client.post(url, json={"network": "manual", "name": "Site", "sandbox": True}, headers=headers)
+    mixed = client.post(
+        url, json={"network": "manual", "name": "Site", "sandbox": True}, headers=headers
+    )
     assert mixed.status_code == 422
     nothing = client.post(url, json={"network": "x", "name": "X"}, headers=headers)
     assert nothing.status_code == 422

@@ -132,7 +132,9 @@ def test_demo_is_idempotent_and_refused_in_production(
         if account.network == "manual":
             assert account.assignee_id is not None
         else:
-            assert account.sandbox and account.credentials_encrypted and account.remote_id
+            assert account.sandbox
+            assert account.credentials_encrypted
+            assert account.remote_id
     operator = session.exec(select(User).where(User.email == OPERATOR.email)).one()
     assert operator.is_superuser
 
@@ -257,7 +259,9 @@ def test_keys_rotate_reencrypts_credentials_with_the_new_key(
     old = env["BEFFROI_ENCRYPTION_KEY"]
     assert runner.invoke(app, ["demo"], env={**env, "BEFFROI_ENV": "development"}).exit_code == 0
     new = Fernet.generate_key().decode()
-    rotated = runner.invoke(app, ["keys", "--rotate"], env={**env, "BEFFROI_ENCRYPTION_KEY": f"{new},{old}"})
+    rotated = runner.invoke(
+        app, ["keys", "--rotate"], env={**env, "BEFFROI_ENCRYPTION_KEY": f"{new},{old}"}
+    )
     assert rotated.exit_code == 0, rotated.output
     assert "rechiffré" in rotated.output
     only_new = Settings(_env_file=None, env="test", secret_key=TEST_SECRET, encryption_key=new)  # type: ignore[call-arg]
@@ -265,6 +269,10 @@ def test_keys_rotate_reencrypts_credentials_with_the_new_key(
     for account in session.exec(select(Account)).all():
         if account.credentials_encrypted:
             assert crypto.decrypt(only_new, account.credentials_encrypted)
-    wrong = runner.invoke(app, ["keys", "--rotate"], env={**env, "BEFFROI_ENCRYPTION_KEY": Fernet.generate_key().decode()})
+    wrong = runner.invoke(
+        app,
+        ["keys", "--rotate"],
+        env={**env, "BEFFROI_ENCRYPTION_KEY": Fernet.generate_key().decode()},
+    )
     assert wrong.exit_code == 1
     assert "ancienne clé" in wrong.output

@@ -59,9 +59,12 @@ def test_publish_with_images_read_back_and_delete(
     with clock.frozen(clock.now()) as move_to:
         started = clock.now()
         text = "Marché de Noël samedi 13 décembre, place du Beffroi ! #ValDeBrume"
-        published = account.adapter.publish(post_for(network, image_host, text), idempotency_key="k-1")
+        published = account.adapter.publish(
+            post_for(network, image_host, text), idempotency_key="k-1"
+        )
         assert published.remote_id
-        assert published.url and published.url.startswith("http")
+        assert published.url
+        assert published.url.startswith("http")
 
         stored = account.posts()
         assert len(stored) == 1
@@ -95,14 +98,17 @@ def test_publish_with_images_read_back_and_delete(
         account.adapter.metrics(published.remote_id)
 
 
-@pytest.mark.parametrize("network", [Network.x, Network.linkedin, Network.instagram, Network.bluesky])
+@pytest.mark.parametrize(
+    "network", [Network.x, Network.linkedin, Network.instagram, Network.bluesky]
+)
 def test_token_refresh_gives_working_credentials(connect: Connect, network: Network) -> None:
     account = connect(network)
     refreshed = account.adapter.refresh()
     assert refreshed is not None
     if network is not Network.bluesky:
         assert refreshed.credentials["access_token"] != account.grant.credentials["access_token"]
-        assert refreshed.expires_at is not None and refreshed.expires_at > clock.now()
+        assert refreshed.expires_at is not None
+        assert refreshed.expires_at > clock.now()
     renewed = connect(network, credentials=refreshed.credentials)
     renewed.grant = account.grant
     assert renewed.adapter.verify().remote_id == account.remote_id
@@ -180,11 +186,14 @@ def test_timeouts_are_retryable_with_unknown_outcome(
     account.adapter.verify()
     account.knobs(fail_after_commit=1, fail_after_commit_mode="timeout", hang=1.5)
     with pytest.raises(RetryableError) as raised:
-        account.adapter.publish(post_for(network, image_host, "Coupure d'eau rue Haute", 1), idempotency_key="t-1")
+        account.adapter.publish(
+            post_for(network, image_host, "Coupure d'eau rue Haute", 1), idempotency_key="t-1"
+        )
     assert raised.value.outcome_unknown
     # It went out all the same: reading the account back tells.
     recent = account.adapter.recent_posts(limit=5)
-    assert recent and recent[0].text.startswith("Coupure d'eau rue Haute")
+    assert recent
+    assert recent[0].text.startswith("Coupure d'eau rue Haute")
 
 
 @pytest.mark.parametrize("network", PUBLISHING)
@@ -289,7 +298,8 @@ def test_linkedin_escapes_reserved_characters_and_keeps_the_token_out_of_urls(
     assert account.posts()[0].text == "Vœux du maire \\(vendredi\\)"
     assert account.adapter.recent_posts()[0].text == "Vœux du maire (vendredi)"
     received = account.sandbox.received("linkedin", account.remote_id)
-    assert received and all("oauth2_access_token" not in r.query for r in received)
+    assert received
+    assert all("oauth2_access_token" not in r.query for r in received)
 
 
 def test_bluesky_posts_in_french_with_facets_and_beffroi_record_keys(connect: Connect) -> None:
@@ -311,11 +321,16 @@ def test_bluesky_keeps_its_session_instead_of_logging_in_each_time(connect: Conn
     account = connect(Network.bluesky)
     account.adapter.verify()
     session = account.adapter.updated_credentials()
-    assert session is not None and session["session"]
+    assert session is not None
+    assert session["session"]
     again = connect(Network.bluesky, credentials=session)
     again.grant = account.grant
     again.adapter.verify()
-    logins = [r for r in account.sandbox.received("bluesky", account.remote_id) if r.path.endswith("createSession")]
+    logins = [
+        r
+        for r in account.sandbox.received("bluesky", account.remote_id)
+        if r.path.endswith("createSession")
+    ]
     assert len(logins) == 1
 
 
@@ -329,7 +344,8 @@ def test_mastodon_sends_idempotency_key_language_and_alt_text(connect: Connect) 
     assert stored.idempotency_key == "m-1"
     assert stored.extra["language"] == "fr"
     assert stored.images[0].alt == "La médiathèque"
-    assert published.url and published.url.endswith(stored.id)
+    assert published.url
+    assert published.url.endswith(stored.id)
 
 
 def test_no_secret_reaches_the_logs(
@@ -344,7 +360,9 @@ def test_no_secret_reaches_the_logs(
             for key, value in account.grant.credentials.items()
             if any(word in key for word in ("token", "password", "secret"))
         ]
-        account.adapter.publish(post_for(network, image_host, f"Test {network}", 1), idempotency_key="s")
+        account.adapter.publish(
+            post_for(network, image_host, f"Test {network}", 1), idempotency_key="s"
+        )
         account.adapter.refresh()
         account.knobs(fail_next=[401])
         with pytest.raises(AuthExpired) as raised:

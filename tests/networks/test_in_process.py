@@ -52,8 +52,10 @@ def test_sandbox_accounts_work_against_the_apps_own_sandbox(
         headers = bearer(session, make_member(session, authority, Role.admin))
         base = f"http://127.0.0.1:{port}/api/v1/authorities/{authority.slug}/accounts"
         created: dict[str, Any] = httpx.post(
-            base, json={"network": "mastodon", "name": "Val-de-Brume", "sandbox": True},
-            headers=headers, timeout=20,
+            base,
+            json={"network": "mastodon", "name": "Val-de-Brume", "sandbox": True},
+            headers=headers,
+            timeout=20,
         ).json()
         assert created["health"] == "ok", created
         checked = httpx.post(f"{base}/{created['id']}/check", headers=headers, timeout=20)

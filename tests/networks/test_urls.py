@@ -26,7 +26,8 @@ def test_private_network_is_allowed_only_in_development_and_tests() -> None:
     assert strict().sandbox is False
     assert strict(allow_private_network=True).allow_private_network is True
     dev = Settings(_env_file=None, env="development")  # type: ignore[call-arg]
-    assert dev.allow_private_network and dev.sandbox
+    assert dev.allow_private_network
+    assert dev.sandbox
 
 
 @pytest.mark.parametrize(

@@ -37,9 +37,14 @@ def test_the_assigned_member_gets_the_prepared_publication_once(
     sent = manual.deliver(session, account=channel, post=post, due_at=due, idempotency_key="p-1")
     again = manual.deliver(session, account=channel, post=post, due_at=due, idempotency_key="p-1")
     session.commit()
-    assert len(sent) == 1 and again == []
+    assert len(sent) == 1
+    assert again == []
 
-    sender = mail.SmtpSender(settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_security": "none"}))
+    sender = mail.SmtpSender(
+        settings.model_copy(
+            update={"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_security": "none"}
+        )
+    )
     assert mail.deliver_pending(db, sender=sender, render=render_email) == 1
     [message] = mailbox.wait_for(1)
     assert message["To"] == agent.email

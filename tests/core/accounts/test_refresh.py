@@ -16,7 +16,9 @@ from tests.conftest import SandboxServer, make_settings, reload
 from tests.factories import make_account, make_authority
 
 
-def sandbox_account(session: Session, settings: Settings, network: Network, expires_in: timedelta) -> Account:
+def sandbox_account(
+    session: Session, settings: Settings, network: Network, expires_in: timedelta
+) -> Account:
     grant = provision(settings, network, name=f"Compte {network}")
     return make_account(
         session,
@@ -51,4 +53,5 @@ def test_tokens_about_to_expire_are_renewed_and_failures_recorded(
     assert later.health == AccountHealth.unknown  # not due: untouched
     reload(session, revoked)
     assert revoked.health == AccountHealth.unhealthy
-    assert revoked.health_message and "reconnecter" in revoked.health_message
+    assert revoked.health_message
+    assert "reconnecter" in revoked.health_message
