@@ -84,8 +84,8 @@ def check(url: str, settings: Settings) -> str:
     if parts.scheme != "https":
         raise InvalidAddress(
             N_(
-                "« {url} » n'est pas chiffrée : Beffroi n'appelle les réseaux qu'en https://. "
-                "Écrivez l'adresse en https://."
+                "L'adresse « {url} » n'est pas chiffrée : Beffroi n'appelle les réseaux qu'en "
+                "https://. Écrivez l'adresse en https://."
             ),
             url=url,
         )
