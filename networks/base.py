@@ -83,13 +83,14 @@ class PostMetrics:
 @dataclass(frozen=True)
 class RemotePost:
     """A publication read back from the account, to reconcile an attempt of unknown outcome.
-    `idempotency_key` is set where the network keeps Beffroi's marker (Bluesky's record key)."""
+    `marker` is what the network kept of Beffroi's idempotency key, where it keeps one (Bluesky:
+    the record key)."""
 
     remote_id: str
     url: str | None
     text: str
     created_at: datetime | None
-    idempotency_key: str | None = None
+    marker: str | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,12 @@ class NetworkAdapter(Protocol):
 
     def recent_posts(self, *, limit: int = 20) -> list[RemotePost]:
         """The account's latest publications, newest first."""
+        ...
+
+    def find(self, idempotency_key: str) -> RemotePost | None:
+        """The publication made with this idempotency key, where the network can tell exactly
+        (Bluesky: the record key); None where it cannot, and then `recent_posts` is compared by
+        text. (Mastodon also answers a repeated key with the first status, for about an hour.)"""
         ...
 
     def refresh(self) -> RefreshedCredentials | None:

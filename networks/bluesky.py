@@ -217,27 +217,43 @@ class BlueskyAdapter:
         )
 
     def recent_posts(self, *, limit: int = 20) -> list[RemotePost]:
+        # The author feed is in time order (Beffroi's record keys are not: they derive from the
+        # idempotency keys, so the repository's own listing would not be).
         response = self._call(
-            lambda: self.client.com.atproto.repo.list_records(
-                models.ComAtprotoRepoListRecords.Params(
-                    repo=self.did, collection=POST, limit=min(100, limit)
-                )
+            lambda: self.client.get_author_feed(
+                self.did, filter="posts_no_replies", limit=min(100, limit)
             )
         )
         posts = []
-        for record in response.records[:limit]:
-            uri = AtUri.from_str(record.uri)
-            value = record.value
+        for item in response.feed[:limit]:
+            post = item.post
+            if post.author.did != self.did:
+                continue  # a repost
+            rkey = AtUri.from_str(post.uri).rkey
             posts.append(
                 RemotePost(
-                    remote_id=record.uri,
-                    url=self._url(uri.rkey),
-                    text=str(getattr(value, "text", "")),
-                    created_at=http.parse_time(getattr(value, "created_at", None)),
-                    idempotency_key=uri.rkey,
+                    remote_id=post.uri,
+                    url=self._url(rkey),
+                    text=str(getattr(post.record, "text", "")),
+                    created_at=http.parse_time(getattr(post.record, "created_at", None)),
+                    marker=rkey,
                 )
             )
         return posts
+
+    def find(self, idempotency_key: str) -> RemotePost | None:
+        rkey = record_key(idempotency_key)
+        try:
+            record = self._call(lambda: self.client.app.bsky.feed.post.get(self.did, rkey))
+        except RemoteNotFound:
+            return None
+        return RemotePost(
+            remote_id=str(record.uri),
+            url=self._url(rkey),
+            text=str(getattr(record.value, "text", "")),
+            created_at=http.parse_time(getattr(record.value, "created_at", None)),
+            marker=rkey,
+        )
 
     # --- writing ----------------------------------------------------------------------------------
 
@@ -283,18 +299,15 @@ class BlueskyAdapter:
         except PermanentError:
             # The record key may already be taken by this very attempt (its answer was lost):
             # then the post is out, and this is its success.
-            existing = self._existing(rkey)
+            existing = self._existing(idempotency_key)
             if existing is None:
                 raise
             return existing
         return Published(remote_id=str(created.uri), url=self._url(rkey))
 
-    def _existing(self, rkey: str) -> Published | None:
-        try:
-            record = self._call(lambda: self.client.app.bsky.feed.post.get(self.did, rkey))
-        except RemoteNotFound:
-            return None
-        return Published(remote_id=str(record.uri), url=self._url(rkey))
+    def _existing(self, idempotency_key: str) -> Published | None:
+        found = self.find(idempotency_key)
+        return Published(remote_id=found.remote_id, url=found.url) if found else None
 
     def delete(self, remote_id: str) -> None:
         self._call(lambda: self.client.delete_post(remote_id))

@@ -214,6 +214,9 @@ def add_account(
     profile = adapter.verify()
     credentials = adapter.updated_credentials() or credentials
     expires = grant.expires_at if data.sandbox else None
+    if data.network == Network.x and credentials.get("refresh_token") and not data.sandbox:
+        # X's OAuth 2.0 user tokens always last two hours: let the refresh job renew them.
+        expires = clock.now() + timedelta(hours=2)
     account = Account(
         authority_id=authority.id,  # type: ignore[arg-type]
         network=data.network,

@@ -168,12 +168,10 @@ class AccountRead(BaseModel):
 
     @classmethod
     def of(cls, account: Account) -> AccountRead:
-        return cls.model_validate(
-            {
-                **account.model_dump(exclude={"credentials_encrypted"}),
-                "connected": account.connected,
-            }
-        )
+        # Field by field: never the encrypted credentials, and rows read back hold plain
+        # strings where the schema has enums.
+        values = {name: getattr(account, name) for name in cls.model_fields if name != "connected"}
+        return cls.model_validate({**values, "connected": account.connected})
 
 
 class AuthorizeRequest(BaseModel):

@@ -15,7 +15,6 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from networks.sandbox import pages
 from networks.sandbox.state import NETWORKS, Knobs, Received, Sandbox, SandboxAccount, SandboxPost
 
 __all__ = [
@@ -32,6 +31,8 @@ __all__ = [
 def build_app(sandbox: Sandbox, *, static: bool = False) -> Starlette:
     """The sandboxes as one ASGI application. `static` also serves Beffroi's /static files (for
     the pages' style sheet when the sandboxes run on their own)."""
+    # Imported here: the adapters import this package (for its tokens) and need no server.
+    from networks.sandbox import pages
     from networks.sandbox.bluesky import BlueskyServer
     from networks.sandbox.linkedin import LinkedInServer
     from networks.sandbox.mastodon import MastodonServer

@@ -91,6 +91,7 @@ class BlueskyServer(NetworkServer):
             Route(x + "com.atproto.repo.getRecord", self.get_record, methods=["GET"]),
             Route(x + "com.atproto.repo.listRecords", self.list_records, methods=["GET"]),
             Route(x + "app.bsky.feed.getPosts", self.get_posts, methods=["GET"]),
+            Route(x + "app.bsky.feed.getAuthorFeed", self.get_author_feed, methods=["GET"]),
             Route(x + "com.atproto.sync.getBlob", self.get_blob, methods=["GET"]),
             Route("/profile/{handle}/post/{rkey}", self.post_page, methods=["GET"]),
             Route("/profile/{handle}", self.profile_page, methods=["GET"]),
@@ -416,6 +417,23 @@ class BlueskyServer(NetworkServer):
             posts.reverse()
         return self._json(request, {"records": [self._record(post) for post in posts[:limit]]})
 
+    def _post_view(self, post: SandboxPost) -> dict[str, Any]:
+        owner = self.sb.account("bluesky", post.account_id)
+        assert owner is not None
+        m = self.sb.metrics(post)
+        return {
+            "uri": post.id,
+            "cid": post.extra.get("cid"),
+            "author": {"did": owner.remote_id, "handle": owner.handle, "displayName": owner.name},
+            "record": post.extra.get("record", {}),
+            "replyCount": m["replies"],
+            "repostCount": m["reposts"],
+            "likeCount": m["likes"],
+            "quoteCount": m["quotes"],
+            "indexedAt": post.created_at.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "labels": [],
+        }
+
     async def get_posts(self, request: Request) -> Response:
         account = await self._authenticated(request)
         if isinstance(account, Response):
@@ -425,28 +443,24 @@ class BlueskyServer(NetworkServer):
             post = self.sb.find_post(uri)
             if post is None or post.network != "bluesky" or post.deleted_at is not None:
                 continue
-            owner = self.sb.account("bluesky", post.account_id)
-            assert owner is not None
-            m = self.sb.metrics(post)
-            found.append(
-                {
-                    "uri": post.id,
-                    "cid": post.extra.get("cid"),
-                    "author": {
-                        "did": owner.remote_id,
-                        "handle": owner.handle,
-                        "displayName": owner.name,
-                    },
-                    "record": post.extra.get("record", {}),
-                    "replyCount": m["replies"],
-                    "repostCount": m["reposts"],
-                    "likeCount": m["likes"],
-                    "quoteCount": m["quotes"],
-                    "indexedAt": post.created_at.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-                    "labels": [],
-                }
-            )
+            found.append(self._post_view(post))
         return self._json(request, {"posts": found})
+
+    async def get_author_feed(self, request: Request) -> Response:
+        account = await self._authenticated(request)
+        if isinstance(account, Response):
+            return account
+        actor = request.query_params.get("actor", "")
+        owner = (
+            self.sb.account("bluesky", actor)
+            if actor.startswith("did:")
+            else self.sb.find_by_handle("bluesky", actor)
+        )
+        if owner is None:
+            return self.error(400, "Profile not found", name="InvalidRequest")
+        limit = min(100, int(request.query_params.get("limit", "50") or 50))
+        feed = [{"post": self._post_view(post)} for post in owner.live_posts()[:limit]]
+        return self._json(request, {"feed": feed})
 
     async def get_blob(self, request: Request) -> Response:
         owner = self.sb.account("bluesky", request.query_params.get("did", ""))

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from beffroi.cli import app
-from core.accounts.models import Account
+from core.accounts.models import Account, Network
 from core.authorities.models import Authority, Membership
 from core.demo import DEMO_ACCOUNTS, DEMO_LOGINS, DEMO_SLUG, OPERATOR
 from core.mail import service as mail
@@ -219,7 +219,7 @@ def test_the_module_runs_as_a_command() -> None:
         assert command in result.stdout
 
 
-def test_sandbox_serves_the_networks_standalone(env: dict[str, str]) -> None:
+def test_sandbox_serves_the_networks_standalone() -> None:
     import httpx
 
     from tests.conftest import free_port
@@ -227,7 +227,7 @@ def test_sandbox_serves_the_networks_standalone(env: dict[str, str]) -> None:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "beffroi", "sandbox", "--port", str(port)],
-        env={**os.environ, **env},
+        env={**os.environ, "BEFFROI_ENV": "development"},
     )
     try:
 
@@ -255,9 +255,20 @@ def test_keys_rotate_reencrypts_credentials_with_the_new_key(
 
     from core import crypto
     from core.config import Settings
+    from networks.sandbox.provision import provision
+    from tests.factories import make_account
 
     old = env["BEFFROI_ENCRYPTION_KEY"]
-    assert runner.invoke(app, ["demo"], env={**env, "BEFFROI_ENV": "development"}).exit_code == 0
+    current = Settings(_env_file=None, env="test", secret_key=TEST_SECRET, encryption_key=old)  # type: ignore[call-arg]
+    authority = make_authority(session)
+    for network in (Network.x, Network.bluesky):
+        grant = provision(current, network, name="Val-de-Brume")
+        make_account(
+            session,
+            authority,
+            network=network,
+            credentials_encrypted=crypto.encrypt(current, grant.credentials),
+        )
     new = Fernet.generate_key().decode()
     rotated = runner.invoke(
         app, ["keys", "--rotate"], env={**env, "BEFFROI_ENCRYPTION_KEY": f"{new},{old}"}
@@ -266,9 +277,10 @@ def test_keys_rotate_reencrypts_credentials_with_the_new_key(
     assert "rechiffré" in rotated.output
     only_new = Settings(_env_file=None, env="test", secret_key=TEST_SECRET, encryption_key=new)  # type: ignore[call-arg]
     session.rollback()
-    for account in session.exec(select(Account)).all():
-        if account.credentials_encrypted:
-            assert crypto.decrypt(only_new, account.credentials_encrypted)
+    stored = session.exec(select(Account)).all()
+    assert len(stored) == 2
+    for account in stored:
+        assert crypto.decrypt(only_new, account.credentials_encrypted or "")
     wrong = runner.invoke(
         app,
         ["keys", "--rotate"],

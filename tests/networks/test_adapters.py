@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
+import httpx
 import pytest
 
 from core import clock
@@ -87,6 +88,12 @@ def test_publish_with_images_read_back_and_delete(
         recent = account.adapter.recent_posts(limit=5)
         assert recent[0].remote_id == published.remote_id
         assert "Marché de Noël" in recent[0].text
+
+        # The sandbox shows the post as the network would, on the page its URL names.
+        page = httpx.get(published.url)
+        assert page.status_code == 200
+        assert "Marché de Noël samedi 13 décembre" in page.text
+        assert 'alt="Photo 2 : le marché de Noël place du Beffroi"' in page.text
 
     if network is Network.instagram:
         with pytest.raises(Unsupported, match="depuis l'application Instagram"):
@@ -314,7 +321,11 @@ def test_bluesky_posts_in_french_with_facets_and_beffroi_record_keys(connect: Co
     features = {f["features"][0]["$type"]: f["index"] for f in record["facets"]}
     assert features["app.bsky.richtext.facet#link"]["byteStart"] == len("Réunion à 18h : ".encode())
     assert "app.bsky.richtext.facet#tag" in features
-    assert account.adapter.recent_posts()[0].idempotency_key == record_key("pub-42-1")
+    assert account.adapter.recent_posts()[0].marker == record_key("pub-42-1")
+    found = account.adapter.find("pub-42-1")
+    assert found is not None
+    assert found.remote_id == published.remote_id
+    assert account.adapter.find("pub-42-2") is None
 
 
 def test_bluesky_keeps_its_session_instead_of_logging_in_each_time(connect: Connect) -> None:
