@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
+from core import clock
 from core.accounts.models import Network
 from core.errors import AppError
 from core.i18n import N_
@@ -206,8 +207,6 @@ class RateLimited(NetworkError):
         self.reset_at = reset_at
         kwargs.setdefault("reset", reset_at.strftime("%H:%M UTC"))
         super().__init__(detail, **kwargs)
-        from core import clock  # imported late: the domain clock may be frozen by tests
-
         self.extra["retry_after"] = max(1, int((reset_at - clock.now()).total_seconds()) + 1)
 
 
