@@ -21,7 +21,7 @@ from core.db import make_engine
 from core.mail import service as mail
 from scheduler import jobs
 from scheduler import worker as scheduler_worker
-from web import pages
+from web import oauth, pages
 from web.emails import render_email
 from web.errors import render_error
 from web.templating import STATIC_DIR
@@ -83,7 +83,17 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     app.include_router(pages.router)
+    app.include_router(oauth.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    if settings.sandbox:
+        # The networks' sandboxes in the same process, so that sandbox accounts work out of the
+        # box; their endpoints are asynchronous, so an adapter running in one of this app's
+        # worker threads never waits for a thread to answer it.
+        from networks.registry import sandbox_secret
+        from networks.sandbox import Sandbox, build_app
+
+        app.state.sandbox = Sandbox(sandbox_secret(settings))
+        app.mount("/sandbox", build_app(app.state.sandbox), name="sandbox")
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
     app.add_middleware(Metrics, registry=app.state.metrics_registry)
     return app

@@ -66,6 +66,10 @@ def _serve(settings: Settings, *, host: str, port: int, run_scheduler: bool) -> 
     from beffroi.app import create_app
 
     require_current_schema(settings)
+    if settings.sandbox and settings.sandbox_url is None:
+        # This process serves the sandboxes: call them where it listens, not through a proxy.
+        local = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host
+        settings = settings.model_copy(update={"sandbox_url": f"http://{local}:{port}/sandbox"})
     application = create_app(settings, run_scheduler=run_scheduler)
     typer.echo(
         f"Beffroi est servi sur http://{host}:{port} (adresse publique : {settings.public_url})."
@@ -146,7 +150,7 @@ def demo() -> None:
     require_current_schema(settings)
     engine = make_engine(settings.database_url)
     with session_scope(engine) as session:
-        logins = demo_data.seed(session)
+        logins = demo_data.seed(session, settings)
     typer.echo("")
     typer.echo(f"Démonstration prête : ouvrez {settings.public_url}/login")
     typer.echo(f"Mot de passe de tous les comptes : {demo_data.DEMO_PASSWORD}")
@@ -154,6 +158,56 @@ def demo() -> None:
         roles = ", ".join(ROLE_LABELS[role] for role in login.roles)
         typer.echo(f"  {login.email:<45} {roles or 'Opérateur de la plateforme'}")
     typer.echo("")
+
+
+@app.command()
+def sandbox(
+    host: Annotated[str, typer.Option(help="Adresse d'écoute.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port d'écoute.")] = 8100,
+) -> None:
+    """Sert seuls les bacs à sable des réseaux (X, LinkedIn, Facebook, Instagram, Mastodon,
+    Bluesky) ; réglez BEFFROI_SANDBOX_URL=http://HÔTE:PORT dans les autres processus."""
+    import uvicorn
+
+    from networks.registry import sandbox_secret
+    from networks.sandbox import Sandbox, build_app
+
+    settings = load_settings()
+    application = build_app(Sandbox(sandbox_secret(settings)), static=True)
+    typer.echo(
+        f"Bacs à sable servis sur http://{host}:{port} : réglez BEFFROI_SANDBOX_URL="
+        f"http://{host}:{port} pour les autres processus de Beffroi."
+    )
+    uvicorn.run(application, host=host, port=port, log_level="info")
+
+
+@app.command()
+def keys(
+    rotate: Annotated[
+        bool, typer.Option("--rotate", help="Rechiffrer les secrets avec la première clé.")
+    ] = False,
+) -> None:
+    """Clés de chiffrement : « --rotate » rechiffre tous les identifiants enregistrés avec la
+    première clé de BEFFROI_ENCRYPTION_KEY (les autres peuvent ensuite être retirées)."""
+    from core.accounts import service as accounts
+    from core.crypto import UndecryptableSecret
+    from core.db import make_engine, session_scope
+
+    settings = load_settings()
+    if not rotate:
+        typer.echo(f"{len(settings.encryption_keys)} clé(s) configurée(s) ; la première chiffre.")
+        return
+    require_current_schema(settings)
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            count = accounts.rotate_credentials(session, settings)
+    except UndecryptableSecret:
+        raise fail(
+            "Un secret enregistré ne s'ouvre avec aucune des clés configurées : remettez dans "
+            "BEFFROI_ENCRYPTION_KEY l'ancienne clé qui manque, puis recommencez."
+        ) from None
+    typer.echo(f"{count} secret(s) rechiffré(s) avec la première clé.")
 
 
 @db_app.command("upgrade")

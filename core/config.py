@@ -79,6 +79,51 @@ class Settings(BaseSettings):
     smtp_from: str = "Beffroi <ne-pas-repondre@beffroi.invalid>"
     smtp_timeout_seconds: float = 10.0
 
+    # --- social networks --------------------------------------------------------------------------
+    # Base URLs are settings so that a proxy, a network's test host or a sandbox can stand in for
+    # the real host. Outside development they must not point at a private or loopback address
+    # (see `allow_private_network`).
+    allow_private_network: bool | None = Field(
+        default=None,
+        description="Allow network URLs on private or loopback addresses (default: only in "
+        "development and tests).",
+    )
+    network_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+    sandbox: bool | None = Field(
+        default=None,
+        description="Serve the network sandboxes inside the application and allow sandbox "
+        "accounts (default: in development and tests).",
+    )
+    sandbox_url: str | None = Field(
+        default=None, description="Where the sandboxes answer; default: PUBLIC_URL/sandbox."
+    )
+
+    x_api_url: str = "https://api.twitter.com"
+    x_authorize_url: str = "https://twitter.com"
+    x_client_id: str | None = None
+    x_client_secret: SecretStr | None = None
+
+    linkedin_api_url: str = "https://api.linkedin.com"
+    linkedin_oauth_url: str = "https://www.linkedin.com"
+    linkedin_client_id: str | None = None
+    linkedin_client_secret: SecretStr | None = None
+    linkedin_version: str = Field(default="202510", pattern=r"^\d{6}$")
+
+    facebook_graph_url: str = "https://graph.facebook.com"
+    facebook_dialog_url: str = "https://www.facebook.com"
+    facebook_graph_version: str = Field(default="v25.0", pattern=r"^v\d+\.\d+$")
+    facebook_app_id: str | None = None
+    facebook_app_secret: SecretStr | None = None
+
+    instagram_graph_url: str = "https://graph.instagram.com"
+    instagram_oauth_url: str = "https://api.instagram.com"
+    instagram_authorize_url: str = "https://www.instagram.com"
+    instagram_app_id: str | None = None
+    instagram_app_secret: SecretStr | None = None
+
+    mastodon_app_name: str = "Beffroi"
+    bluesky_api_url: str = "https://bsky.social"
+
     @field_validator("database_url")
     @classmethod
     def _normalise_database_url(cls, value: str) -> str:
@@ -89,13 +134,35 @@ class Settings(BaseSettings):
                 return "postgresql+psycopg://" + value.removeprefix(prefix)
         return value
 
-    @field_validator("public_url")
+    @field_validator(
+        "public_url",
+        "sandbox_url",
+        "x_api_url",
+        "x_authorize_url",
+        "linkedin_api_url",
+        "linkedin_oauth_url",
+        "facebook_graph_url",
+        "facebook_dialog_url",
+        "instagram_graph_url",
+        "instagram_oauth_url",
+        "instagram_authorize_url",
+        "bluesky_api_url",
+    )
     @classmethod
-    def _strip_trailing_slash(cls, value: str) -> str:
+    def _strip_trailing_slash(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"« {value} » doit être une adresse complète en http:// ou https://.")
         return value.rstrip("/")
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
+        relaxed = self.env is not Environment.production
+        if self.allow_private_network is None:
+            self.allow_private_network = relaxed
+        if self.sandbox is None:
+            self.sandbox = relaxed
         if self.env is Environment.development:
             if self.secret_key is None:
                 self.secret_key = SecretStr(DEVELOPMENT_SECRET_KEY)
@@ -141,6 +208,14 @@ class Settings(BaseSettings):
     def secret(self) -> str:
         assert self.secret_key is not None  # set by the validator
         return self.secret_key.get_secret_value()
+
+    @property
+    def sandbox_base_url(self) -> str:
+        return self.sandbox_url or f"{self.public_url}/sandbox"
+
+    @property
+    def oauth_redirect_uri(self) -> str:
+        return f"{self.public_url}/oauth/callback"
 
     @property
     def is_sqlite(self) -> bool:

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from core import crypto
 from core.accounts.models import Account, AccountKind, Network
 from core.authorities import service as authorities
-from core.authorities.models import AuthorityCreate, AuthorityKind, Membership, Role
+from core.authorities.models import Authority, AuthorityCreate, AuthorityKind, Membership, Role
+from core.config import Settings
 from core.users import service as users
 
 DEMO_SLUG = "val-de-brume"
@@ -31,7 +33,10 @@ DEMO_LOGINS = (
 )
 OPERATOR = DemoLogin("operateur@beffroi.example.org", "Opérateur de la plateforme", ())
 
-# One account per network, an elected official's own account, and a manual channel.
+# One account per network, an elected official's own account, and a manual channel. All of them
+# are sandbox accounts (the handle names the same sandbox account every time the demo is seeded);
+# the manual channel's prepared texts go to the communication officer.
+MANUAL_ASSIGNEE = "communication@val-de-brume.example.org"
 DEMO_ACCOUNTS = (
     (Network.facebook, "Ville de Val-de-Brume", "valdebrume", AccountKind.institutional),
     (Network.instagram, "Val-de-Brume", "valdebrume", AccountKind.institutional),
@@ -44,7 +49,7 @@ DEMO_ACCOUNTS = (
 )
 
 
-def seed(session: Session) -> list[DemoLogin]:
+def seed(session: Session, settings: Settings) -> list[DemoLogin]:
     """Create the demo authority and its members if they are missing; returns the logins."""
     authority = authorities.get_by_slug(session, DEMO_SLUG)
     if authority is None:
@@ -69,21 +74,7 @@ def seed(session: Session) -> list[DemoLogin]:
                     roles=[role.value for role in login.roles],
                 )
             )
-    existing = {
-        (a.network, a.name)
-        for a in session.exec(select(Account).where(Account.authority_id == authority.id))
-    }
-    for network, name, handle, kind in DEMO_ACCOUNTS:
-        if (network, name) not in existing:
-            session.add(
-                Account(
-                    authority_id=authority.id,  # type: ignore[arg-type]
-                    network=network,
-                    name=name,
-                    handle=handle,
-                    kind=kind,
-                )
-            )
+    _seed_accounts(session, settings, authority)
     if users.get_by_email(session, OPERATOR.email) is None:
         users.create(
             session,
@@ -94,3 +85,36 @@ def seed(session: Session) -> list[DemoLogin]:
         )
     session.flush()
     return [*DEMO_LOGINS, OPERATOR]
+
+
+def _seed_accounts(session: Session, settings: Settings, authority: Authority) -> None:
+    from networks.sandbox.provision import provision
+
+    existing = {
+        (a.network, a.name): a
+        for a in session.exec(select(Account).where(Account.authority_id == authority.id))
+    }
+    assignee = users.get_by_email(session, MANUAL_ASSIGNEE)
+    for network, name, handle, kind in DEMO_ACCOUNTS:
+        account = existing.get((network, name))
+        if account is None:
+            account = Account(
+                authority_id=authority.id,  # type: ignore[arg-type]
+                network=network,
+                name=name,
+                handle=handle,
+                kind=kind,
+            )
+        if network == Network.manual:
+            if account.assignee_id is None and assignee is not None:
+                account.assignee_id = assignee.id
+        elif not account.sandbox or account.credentials_encrypted is None:
+            # Accounts of an older demo (before sandboxes) become sandbox accounts too.
+            grant = provision(settings, network, name=name, handle=handle.split("@")[0])
+            account.sandbox = True
+            account.remote_id = grant.remote_id
+            account.handle = grant.handle if network == Network.bluesky else handle
+            account.instance_url = grant.instance_url
+            account.credentials_encrypted = crypto.encrypt(settings, grant.credentials)
+            account.token_expires_at = grant.expires_at
+        session.add(account)

@@ -1,6 +1,6 @@
 """Every table of the domain, imported in one place so that the metadata is complete."""
 
-from core.accounts.models import Account
+from core.accounts.models import Account, OAuthState
 from core.authorities.models import Authority, Membership
 from core.mail.models import OutboundEmail
 from core.media.models import MediaAsset, MediaRendition
@@ -15,6 +15,7 @@ __all__ = [
     "MediaAsset",
     "MediaRendition",
     "Membership",
+    "OAuthState",
     "OutboundEmail",
     "User",
     "WorkerHeartbeat",

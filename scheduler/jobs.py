@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 
 from core import clock
+from core.accounts import connect
 from core.config import Settings
 from core.db import session_scope
 from core.mail import service as mail
@@ -45,6 +46,7 @@ def housekeeping(runtime: Runtime) -> None:
     with session_scope(runtime.engine) as session:
         users.purge_login_failures(session, policy=policy)
         users.purge_expired_tokens(session)
+        connect.purge_states(session)
 
 
 def forget_this_worker(runtime: Runtime) -> None:

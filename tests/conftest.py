@@ -274,3 +274,41 @@ def assert_accessible(page: Any) -> None:
         if v["impact"] in {"serious", "critical"}
     ]
     assert not bad, "\n".join(bad)
+
+
+# --- the network sandboxes, served over real HTTP on loopback -----------------------------------
+
+
+@dataclass
+class SandboxServer:
+    sandbox: Any  # networks.sandbox.Sandbox
+    url: str
+
+
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[SandboxServer]:
+    """Every network's sandbox in a thread of the test process, for the whole session. Tests
+    use fresh accounts, so they do not see each other's posts or faults."""
+    import uvicorn
+
+    from networks.sandbox import Sandbox, build_app, tokens
+
+    sandbox = Sandbox(tokens.derive_secret(TEST_SECRET))
+    port = free_port()
+    config = uvicorn.Config(
+        build_app(sandbox, static=True),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=1,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    eventually(lambda: server.started, timeout=20)
+    try:
+        yield SandboxServer(sandbox=sandbox, url=f"http://127.0.0.1:{port}")
+    finally:
+        sandbox.reset()
+        server.should_exit = True
+        thread.join(10)

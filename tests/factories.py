@@ -12,6 +12,7 @@ from PIL import Image
 from sqlmodel import Session
 
 from core import security
+from core.accounts.models import Account, AccountHealth, Network
 from core.authorities.models import Authority, Membership, Role
 from core.config import Settings
 from core.media import service as media_service
@@ -99,3 +100,21 @@ def make_media(
     )
     session.commit()
     return done.media
+
+
+def make_account(session: Session, authority: Authority, **overrides: Any) -> Account:
+    """An account row (no credentials: enough for listing, isolation, manual channels)."""
+    n = next(_counter)
+    values: dict[str, Any] = {
+        "authority_id": authority.id,
+        "network": Network.mastodon,
+        "name": f"Compte {n}",
+        "handle": f"compte{n}",
+        "remote_id": str(n),
+        "health": AccountHealth.unknown,
+    }
+    values.update(overrides)
+    account = Account(**values)
+    session.add(account)
+    session.commit()
+    return account

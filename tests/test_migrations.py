@@ -49,3 +49,43 @@ def test_migration_files_are_named_by_date_and_slug() -> None:
         date, _, slug = stem.partition("_")
         assert re.fullmatch(r"\d{4}-\d{2}-\d{2}-\d{4}", date), stem
         assert re.fullmatch(r"[a-z0-9_]+", slug), stem
+
+
+def test_upgrading_keeps_existing_rows(empty_database: str) -> None:
+    """Batch migrations rebuild SQLite tables: rows pointing at them must survive."""
+    migrations.upgrade(empty_database, "0002")
+    engine = make_engine(empty_database)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO authority (id, name, slug, kind, timezone, brand_primary, "
+                    "brand_secondary, settings, created_at) VALUES (1, 'A', 'a', 'commune', "
+                    "'Europe/Paris', '#000000', '#ffffff', '{}', CURRENT_TIMESTAMP)"
+                )
+            )
+            connection.execute(
+                sa.text(
+                    'INSERT INTO "user" (id, email, name, is_superuser, is_active, locale, '
+                    "created_at) VALUES (1, 'a@b.fr', 'A', false, true, 'fr', CURRENT_TIMESTAMP)"
+                )
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO membership (authority_id, user_id, roles, created_at) "
+                    "VALUES (1, 1, '[\"admin\"]', CURRENT_TIMESTAMP)"
+                )
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO account (authority_id, network, name, handle, kind, created_at) "
+                    "VALUES (1, 'x', 'Compte', '', 'institutional', CURRENT_TIMESTAMP)"
+                )
+            )
+        migrations.upgrade(empty_database)
+        with engine.connect() as connection:
+            for table in ("authority", "membership", "account"):
+                count = connection.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar()
+                assert count == 1, table
+    finally:
+        engine.dispose()

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from api.routers import auth, authorities, health, media, members
+from api.routers import accounts, auth, authorities, health, media, members
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -10,4 +10,5 @@ ROUTERS: list[APIRouter] = [
     authorities.router,
     members.router,
     media.router,
+    accounts.router,
 ]

@@ -69,6 +69,8 @@ def enqueue(
         authority_id=authority_id,
     )
     session.add(email)
+    # Read by the request's session dependency: after the commit, it wakes the mailer.
+    session.info["mail_enqueued"] = True
     return email
 
 

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from beffroi.app import create_app
 from core.authorities.models import Authority, Role
 from core.mail.models import OutboundEmail
 from core.users.models import User
+from tests.conftest import Mailbox, make_settings
 from tests.factories import bearer, make_authority, make_member, make_user
 
 
@@ -216,3 +219,25 @@ def test_contributor_reads_but_does_not_manage(client: TestClient, session: Sess
         headers=headers,
     )
     assert refused.status_code == 403
+
+
+def test_the_invitation_leaves_right_after_the_request(
+    db: Engine, session: Session, database_url: str, smtp: tuple[Mailbox, int]
+) -> None:
+    mailbox, port = smtp
+    settings = make_settings(
+        database_url, smtp_host="127.0.0.1", smtp_port=port, smtp_security="none"
+    )
+    authority = make_authority(session)
+    headers = bearer(session, make_member(session, authority, Role.admin))
+    app = create_app(settings, engine=db, run_mailer=True)
+    app.state.mailer.poll_seconds = 3600  # only the kick after the commit can deliver in time
+    with TestClient(app) as client:
+        response = client.post(
+            f"/api/v1/authorities/{authority.slug}/members",
+            json={"email": "vite@mairie.example.org", "role": "editor"},
+            headers=headers,
+        )
+        assert response.status_code == 201
+        [message] = mailbox.wait_for(1, timeout=10)
+    assert message["To"] == "vite@mairie.example.org"

@@ -21,7 +21,14 @@ from core.authorities.models import Authority, Membership, Role
 from core.config import Settings
 from core.users import service as users
 from core.users.models import TokenKind
-from tests.factories import PASSWORD, bearer, make_authority, make_media, make_member
+from tests.factories import (
+    PASSWORD,
+    bearer,
+    make_account,
+    make_authority,
+    make_media,
+    make_member,
+)
 from web.pages import router as pages_router
 
 
@@ -32,6 +39,7 @@ class World:
     b_member_id: int
     b_token_id: int
     b_media_id: int
+    b_account_id: int
 
 
 # How to name a resource of authority B for each path parameter.
@@ -41,6 +49,7 @@ FACTORIES: dict[str, Callable[[World], object]] = {
     "token_id": lambda w: w.b_token_id,
     "media_id": lambda w: w.b_media_id,
     "network": lambda _: "instagram",
+    "account_id": lambda w: w.b_account_id,
 }
 # Routes whose parameters are not tenant data, and why.
 EXEMPT = {
@@ -67,12 +76,14 @@ def world(session: Session, settings: Settings) -> World:
     session.commit()
     membership = session.exec(select(Membership).where(Membership.user_id == b_admin.id)).one()
     b_media = make_media(session, settings, b, by=b_admin)
+    account = make_account(session, b)
     return World(
         a=a,
         b=b,
         b_member_id=membership.id,  # type: ignore[arg-type]
         b_token_id=token.id,  # type: ignore[arg-type]
         b_media_id=b_media.id,  # type: ignore[arg-type]
+        b_account_id=account.id,  # type: ignore[arg-type]
     )
 
 

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from beffroi.cli import app
-from core.accounts.models import Account
+from core.accounts.models import Account, Network
 from core.authorities.models import Authority, Membership
 from core.demo import DEMO_ACCOUNTS, DEMO_LOGINS, DEMO_SLUG, OPERATOR
 from core.mail import service as mail
@@ -125,7 +125,16 @@ def test_demo_is_idempotent_and_refused_in_production(
     assert second.exit_code == 0
     assert len(session.exec(select(Authority).where(Authority.slug == DEMO_SLUG)).all()) == 1
     assert len(session.exec(select(User)).all()) == len(DEMO_LOGINS) + 1
-    assert len(session.exec(select(Account)).all()) == len(DEMO_ACCOUNTS)
+    demo_accounts = session.exec(select(Account)).all()
+    assert len(demo_accounts) == len(DEMO_ACCOUNTS)
+    # Every network account of the demo is a sandbox account, ready to publish.
+    for account in demo_accounts:
+        if account.network == "manual":
+            assert account.assignee_id is not None
+        else:
+            assert account.sandbox
+            assert account.credentials_encrypted
+            assert account.remote_id
     operator = session.exec(select(User).where(User.email == OPERATOR.email)).one()
     assert operator.is_superuser
 
@@ -206,5 +215,76 @@ def test_the_module_runs_as_a_command() -> None:
         [sys.executable, "-m", "beffroi", "--help"], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0
-    for command in ("serve", "api", "worker", "demo", "db", "user"):
+    for command in ("serve", "api", "worker", "demo", "db", "user", "sandbox", "keys"):
         assert command in result.stdout
+
+
+def test_sandbox_serves_the_networks_standalone() -> None:
+    import httpx
+
+    from tests.conftest import free_port
+
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "beffroi", "sandbox", "--port", str(port)],
+        env={**os.environ, "BEFFROI_ENV": "development"},
+    )
+    try:
+
+        def answering() -> bool:
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/").status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        eventually(answering, timeout=30)
+        assert "Comptes du bac à sable" in httpx.get(f"http://127.0.0.1:{port}/").text
+        instance = httpx.get(f"http://127.0.0.1:{port}/mastodon/api/v2/instance/").json()
+        assert instance["version"] == "4.3.0"
+        stylesheet = httpx.get(f"http://127.0.0.1:{port}/static/css/sandbox.css")
+        assert stylesheet.status_code == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_keys_rotate_reencrypts_credentials_with_the_new_key(
+    env: dict[str, str], session: Session
+) -> None:
+    from cryptography.fernet import Fernet
+
+    from core import crypto
+    from core.config import Settings
+    from networks.sandbox.provision import provision
+    from tests.factories import make_account
+
+    old = env["BEFFROI_ENCRYPTION_KEY"]
+    current = Settings(_env_file=None, env="test", secret_key=TEST_SECRET, encryption_key=old)  # type: ignore[call-arg]
+    authority = make_authority(session)
+    for network in (Network.x, Network.bluesky):
+        grant = provision(current, network, name="Val-de-Brume")
+        make_account(
+            session,
+            authority,
+            network=network,
+            credentials_encrypted=crypto.encrypt(current, grant.credentials),
+        )
+    new = Fernet.generate_key().decode()
+    rotated = runner.invoke(
+        app, ["keys", "--rotate"], env={**env, "BEFFROI_ENCRYPTION_KEY": f"{new},{old}"}
+    )
+    assert rotated.exit_code == 0, rotated.output
+    assert "rechiffré" in rotated.output
+    only_new = Settings(_env_file=None, env="test", secret_key=TEST_SECRET, encryption_key=new)  # type: ignore[call-arg]
+    session.rollback()
+    stored = session.exec(select(Account)).all()
+    assert len(stored) == 2
+    for account in stored:
+        assert crypto.decrypt(only_new, account.credentials_encrypted or "")
+    wrong = runner.invoke(
+        app,
+        ["keys", "--rotate"],
+        env={**env, "BEFFROI_ENCRYPTION_KEY": Fernet.generate_key().decode()},
+    )
+    assert wrong.exit_code == 1
+    assert "ancienne clé" in wrong.output
