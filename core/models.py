@@ -2,21 +2,53 @@
 
 from core.accounts.models import Account, OAuthState
 from core.authorities.models import Authority, Membership
+from core.editorial.models import (
+    Audience,
+    Campaign,
+    EditorialLine,
+    Election,
+    Objective,
+    Pillar,
+    PillarApprover,
+)
 from core.mail.models import OutboundEmail
 from core.media.models import MediaAsset, MediaRendition
+from core.posts.models import (
+    ApprovalLink,
+    Post,
+    PostAudience,
+    PostEvent,
+    PostMedia,
+    PostObjective,
+    Publication,
+)
 from core.users.models import AccessToken, LoginFailure, User
 from core.workers.models import WorkerHeartbeat
 
 __all__ = [
     "AccessToken",
     "Account",
+    "ApprovalLink",
+    "Audience",
     "Authority",
+    "Campaign",
+    "EditorialLine",
+    "Election",
     "LoginFailure",
     "MediaAsset",
     "MediaRendition",
     "Membership",
     "OAuthState",
+    "Objective",
     "OutboundEmail",
+    "Pillar",
+    "PillarApprover",
+    "Post",
+    "PostAudience",
+    "PostEvent",
+    "PostMedia",
+    "PostObjective",
+    "Publication",
     "User",
     "WorkerHeartbeat",
 ]
