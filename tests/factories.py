@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import io
 import itertools
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -15,8 +16,11 @@ from core import security
 from core.accounts.models import Account, AccountHealth, Network
 from core.authorities.models import Authority, Membership, Role
 from core.config import Settings
+from core.editorial.models import Election, ElectionKind, Pillar
 from core.media import service as media_service
 from core.media.models import MediaAsset
+from core.posts import publications
+from core.posts.models import Post, PostStatus, Publication
 from core.users import service as users
 from core.users.models import TokenKind, User
 
@@ -118,3 +122,72 @@ def make_account(session: Session, authority: Authority, **overrides: Any) -> Ac
     session.add(account)
     session.commit()
     return account
+
+
+def make_pillar(session: Session, authority: Authority, **overrides: Any) -> Pillar:
+    n = next(_counter)
+    values: dict[str, Any] = {
+        "authority_id": authority.id,
+        "name": f"Thématique {n}",
+        "color": "#2a9d8f",
+        "target_share": 10,
+    }
+    values.update(overrides)
+    pillar = Pillar(**values)
+    session.add(pillar)
+    session.commit()
+    return pillar
+
+
+def make_election(session: Session, authority: Authority, **overrides: Any) -> Election:
+    values: dict[str, Any] = {
+        "authority_id": authority.id,
+        "kind": ElectionKind.municipales,
+        "territory": authority.name,
+        "first_round": date(2026, 3, 15),
+        "second_round": date(2026, 3, 22),
+    }
+    values.update(overrides)
+    election = Election(**values)
+    session.add(election)
+    session.commit()
+    return election
+
+
+def make_post(
+    session: Session,
+    authority: Authority,
+    *,
+    targets: Sequence[Account] = (),
+    status: PostStatus = PostStatus.draft,
+    scheduled_at: datetime | None = None,
+    author: User | None = None,
+    **overrides: Any,
+) -> Post:
+    """A post row with one publication per target; an approved post with a time has its
+    publications scheduled, as the workflow leaves them."""
+    n = next(_counter)
+    values: dict[str, Any] = {
+        "authority_id": authority.id,
+        "author_id": author.id if author else None,
+        "text": f"Publication de test numéro {n}.",
+        "status": status,
+        "scheduled_at": scheduled_at,
+    }
+    values.update(overrides)
+    post = Post(**values)
+    session.add(post)
+    session.flush()
+    for account in targets:
+        session.add(
+            Publication(
+                authority_id=authority.id,  # type: ignore[arg-type]
+                post_id=post.id,  # type: ignore[arg-type]
+                account_id=account.id,  # type: ignore[arg-type]
+            )
+        )
+    session.flush()
+    if status == PostStatus.approved:
+        publications.schedule(session, post)
+    session.commit()
+    return post
