@@ -124,6 +124,13 @@ class Settings(BaseSettings):
     mastodon_app_name: str = "Beffroi"
     bluesky_api_url: str = "https://bsky.social"
 
+    # --- calendar and rules (core.rules, core.calendar) ------------------------------------------
+    # An account with no post for more than this many days is flagged in the calendar.
+    abandoned_account_days: int = Field(default=14, ge=1, le=365)
+    # In a pre-electoral period, warn when an account's posts of a week pass this share of its
+    # weekly average over the twelve months before the period.
+    regularity_threshold_percent: int = Field(default=120, ge=100, le=1000)
+
     @field_validator("database_url")
     @classmethod
     def _normalise_database_url(cls, value: str) -> str:

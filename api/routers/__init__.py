@@ -2,7 +2,15 @@
 
 from fastapi import APIRouter
 
-from api.routers import accounts, auth, authorities, health, media, members
+from api.routers import (
+    accounts,
+    auth,
+    authorities,
+    checks,
+    health,
+    media,
+    members,
+)
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -11,4 +19,5 @@ ROUTERS: list[APIRouter] = [
     members.router,
     media.router,
     accounts.router,
+    checks.router,
 ]

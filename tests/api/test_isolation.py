@@ -28,6 +28,7 @@ from tests.factories import (
     make_authority,
     make_media,
     make_member,
+    make_post,
 )
 from web.pages import router as pages_router
 
@@ -40,6 +41,7 @@ class World:
     b_token_id: int
     b_media_id: int
     b_account_id: int
+    b_post_id: int = 0
 
 
 # How to name a resource of authority B for each path parameter.
@@ -50,6 +52,7 @@ FACTORIES: dict[str, Callable[[World], object]] = {
     "media_id": lambda w: w.b_media_id,
     "network": lambda _: "instagram",
     "account_id": lambda w: w.b_account_id,
+    "post_id": lambda w: w.b_post_id,
 }
 # Routes whose parameters are not tenant data, and why.
 EXEMPT = {
@@ -84,6 +87,7 @@ def world(session: Session, settings: Settings) -> World:
         b_token_id=token.id,  # type: ignore[arg-type]
         b_media_id=b_media.id,  # type: ignore[arg-type]
         b_account_id=account.id,  # type: ignore[arg-type]
+        b_post_id=make_post(session, b, targets=[account], author=b_admin).id,  # type: ignore[arg-type]
     )
 
 
