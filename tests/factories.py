@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import itertools
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import cache
 from typing import Any
 
@@ -15,6 +15,7 @@ from sqlmodel import Session
 from core import security
 from core.accounts.models import Account, AccountHealth, Network
 from core.authorities.models import Authority, Membership, Role
+from core.calendar.models import PostingSlot
 from core.config import Settings
 from core.editorial.models import Election, ElectionKind, Pillar
 from core.media import service as media_service
@@ -191,3 +192,17 @@ def make_post(
         publications.schedule(session, post)
     session.commit()
     return post
+
+
+def make_slot(session: Session, account: Account, **overrides: Any) -> PostingSlot:
+    values: dict[str, Any] = {
+        "authority_id": account.authority_id,
+        "account_id": account.id,
+        "weekday": 1,
+        "local_time": time(12, 15),
+    }
+    values.update(overrides)
+    slot = PostingSlot(**values)
+    session.add(slot)
+    session.commit()
+    return slot

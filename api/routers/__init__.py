@@ -6,6 +6,7 @@ from api.routers import (
     accounts,
     auth,
     authorities,
+    calendar,
     checks,
     health,
     media,
@@ -20,4 +21,5 @@ ROUTERS: list[APIRouter] = [
     media.router,
     accounts.router,
     checks.router,
+    calendar.router,
 ]

@@ -29,6 +29,7 @@ from tests.factories import (
     make_media,
     make_member,
     make_post,
+    make_slot,
 )
 from web.pages import router as pages_router
 
@@ -42,6 +43,7 @@ class World:
     b_media_id: int
     b_account_id: int
     b_post_id: int = 0
+    b_slot_id: int = 0
 
 
 # How to name a resource of authority B for each path parameter.
@@ -53,6 +55,7 @@ FACTORIES: dict[str, Callable[[World], object]] = {
     "network": lambda _: "instagram",
     "account_id": lambda w: w.b_account_id,
     "post_id": lambda w: w.b_post_id,
+    "slot_id": lambda w: w.b_slot_id,
 }
 # Routes whose parameters are not tenant data, and why.
 EXEMPT = {
@@ -88,6 +91,7 @@ def world(session: Session, settings: Settings) -> World:
         b_media_id=b_media.id,  # type: ignore[arg-type]
         b_account_id=account.id,  # type: ignore[arg-type]
         b_post_id=make_post(session, b, targets=[account], author=b_admin).id,  # type: ignore[arg-type]
+        b_slot_id=make_slot(session, account).id,  # type: ignore[arg-type]
     )
 
 

@@ -1,0 +1,120 @@
+"""The monthly calendar, posting slots and "add to queue"."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel
+
+from api.deps import AdminDep, CurrentUserDep, EditorDep, MemberDep, SessionDep, SettingsDep
+from api.routers.checks import VisiblePostDep, _member_or_404
+from core import clock
+from core.accounts import service as accounts
+from core.accounts.models import Account
+from core.calendar import service as calendar
+from core.calendar import slots
+from core.calendar.models import SlotCreate, SlotRead
+from core.errors import PermissionDenied
+from core.i18n import N_
+
+router = APIRouter(prefix="/api/v1", tags=["calendrier"])
+
+
+@router.get("/authorities/{slug}/calendar", response_model=calendar.CalendarMonth)
+def get_calendar(
+    session: SessionDep,
+    settings: SettingsDep,
+    member: MemberDep,
+    month: Annotated[str | None, Query(description="AAAA-MM ; par défaut le mois en cours")] = None,
+) -> calendar.CalendarMonth:
+    """Le mois dans le fuseau de la collectivité : chaque jour avec ses publications, et pour le
+    mois le mélange des thématiques face à leur part cible, les cibles et objectifs couverts, les
+    jours sans publication, les comptes délaissés, les jours au-delà du quota d'un compte, les
+    périodes préélectorales et fenêtres de silence, les jours fériés et vacances scolaires, les
+    créneaux libres et, en période préélectorale, la régularité."""
+    if month is None:
+        today = clock.now().astimezone(ZoneInfo(member.authority.timezone)).date()
+        first = today.replace(day=1)
+    else:
+        first = calendar.parse_month(month)
+    return calendar.month(session, settings, authority=member.authority, first=first)
+
+
+class CalendarSettings(BaseModel):
+    """`school_zone`: la zone de vacances scolaires (A, B ou C) affichée dans le calendrier."""
+
+    school_zone: Literal["A", "B", "C"] | None = None
+
+
+@router.get("/authorities/{slug}/calendar/settings", response_model=CalendarSettings)
+def get_calendar_settings(member: MemberDep) -> CalendarSettings:
+    return CalendarSettings(school_zone=calendar.school_zone(member.authority))
+
+
+@router.put("/authorities/{slug}/calendar/settings", response_model=CalendarSettings)
+def put_calendar_settings(
+    data: CalendarSettings, session: SessionDep, member: AdminDep
+) -> CalendarSettings:
+    authority = member.authority
+    authority.settings = {**(authority.settings or {}), "school_zone": data.school_zone}
+    session.add(authority)
+    session.flush()
+    return data
+
+
+# --- posting slots -----------------------------------------------------------------------------
+
+
+def get_account(session: SessionDep, member: MemberDep, account_id: int) -> Account:
+    return accounts.get(session, authority=member.authority, account_id=account_id)
+
+
+AccountDep = Annotated[Account, Depends(get_account)]
+
+
+@router.get("/authorities/{slug}/accounts/{account_id}/slots", response_model=list[SlotRead])
+def list_slots(account: AccountDep, session: SessionDep) -> list[SlotRead]:
+    return [SlotRead.of(s) for s in slots.list_slots(session, account=account)]
+
+
+@router.post(
+    "/authorities/{slug}/accounts/{account_id}/slots", status_code=201, response_model=SlotRead
+)
+def add_slot(
+    account: AccountDep, data: SlotCreate, session: SessionDep, _editor: EditorDep
+) -> SlotRead:
+    """Ajoute un créneau hebdomadaire : `{weekday: 1, local_time: "12:15"}` pour le mardi à
+    12 h 15, heure locale de la collectivité (0 = lundi)."""
+    return SlotRead.of(slots.add_slot(session, account=account, data=data))
+
+
+@router.delete("/authorities/{slug}/accounts/{account_id}/slots/{slot_id}", status_code=204)
+def delete_slot(
+    account: AccountDep, slot_id: int, session: SessionDep, _editor: EditorDep
+) -> Response:
+    slots.delete_slot(session, slot=slots.get_slot(session, account=account, slot_id=slot_id))
+    return Response(status_code=204)
+
+
+class Queued(BaseModel):
+    post_id: int
+    scheduled_at: datetime
+    local_time: str
+
+
+@router.post("/posts/{post_id}/queue", response_model=Queued)
+def queue_post(post: VisiblePostDep, session: SessionDep, user: CurrentUserDep) -> Queued:
+    """Place la publication dans le prochain créneau libre de chacun de ses comptes (le premier
+    moment libre pour tous)."""
+    member = _member_or_404(session, post, user)
+    if not member.can_edit:
+        raise PermissionDenied(
+            N_("Cette action est réservée aux chargé·es de communication et aux administrateurs.")
+        )
+    at = slots.queue(session, post=post)
+    local = at.astimezone(ZoneInfo(member.authority.timezone))
+    assert post.id is not None
+    return Queued(post_id=post.id, scheduled_at=at, local_time=local.isoformat(timespec="minutes"))
