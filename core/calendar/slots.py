@@ -229,6 +229,8 @@ def set_time(session: Session, *, post: Post, scheduled_at: datetime) -> None:
     session.flush()
     if post.status == PostStatus.approved:
         publications.reschedule(session, post)
+        # An approved post that had no time yet: its publications now wait for this one.
+        publications.schedule(session, post)
 
 
 def _targets(session: Session, post: Post) -> list[Account]:
