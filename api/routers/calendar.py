@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel
 
 from api.deps import AdminDep, CurrentUserDep, EditorDep, MemberDep, SessionDep, SettingsDep
@@ -14,8 +14,9 @@ from api.routers.checks import VisiblePostDep, _member_or_404
 from core import clock
 from core.accounts import service as accounts
 from core.accounts.models import Account
+from core.authorities import service as authorities
+from core.calendar import feed, slots
 from core.calendar import service as calendar
-from core.calendar import slots
 from core.calendar.models import SlotCreate, SlotRead
 from core.errors import PermissionDenied
 from core.i18n import N_
@@ -118,3 +119,52 @@ def queue_post(post: VisiblePostDep, session: SessionDep, user: CurrentUserDep) 
     local = at.astimezone(ZoneInfo(member.authority.timezone))
     assert post.id is not None
     return Queued(post_id=post.id, scheduled_at=at, local_time=local.isoformat(timespec="minutes"))
+
+
+# --- private iCal feed -------------------------------------------------------------------------
+
+
+class FeedToken(BaseModel):
+    token: str
+    url: str
+
+
+@router.post("/authorities/{slug}/calendar/feed-token", status_code=201, response_model=FeedToken)
+def create_feed_token(session: SessionDep, settings: SettingsDep, member: MemberDep) -> FeedToken:
+    """Crée le lien privé d'abonnement à l'agenda des publications (Outlook, Thunderbird,
+    téléphone) de la personne connectée ; le lien précédent cesse de fonctionner. Le jeton n'est
+    montré qu'une fois."""
+    raw = feed.create_token(session, authority=member.authority, user_id=member.user.id)  # type: ignore[arg-type]
+    return FeedToken(token=raw, url=feed.feed_url(settings, member.authority, raw))
+
+
+@router.delete("/authorities/{slug}/calendar/feed-token", status_code=204)
+def revoke_feed_token(session: SessionDep, member: MemberDep) -> Response:
+    """Révoque le lien d'agenda de la personne connectée : les agendas abonnés ne reçoivent plus
+    rien."""
+    feed.revoke(session, authority=member.authority, user_id=member.user.id)  # type: ignore[arg-type]
+    return Response(status_code=204)
+
+
+@router.get(
+    "/authorities/{slug}/calendar.ics",
+    response_class=Response,
+    responses={200: {"content": {"text/calendar": {}}}},
+)
+def calendar_feed(
+    slug: Annotated[str, Path(max_length=64)],
+    session: SessionDep,
+    settings: SettingsDep,
+    token: str | None = None,
+) -> Response:
+    """Le flux iCal privé : un événement par publication programmée (trois mois passés, un an à
+    venir), à l'heure de la collectivité. S'authentifie par le jeton de l'adresse."""
+    authority = authorities.get_by_slug(session, slug)
+    membership = feed.member_for_token(session, authority=authority, raw=token)
+    assert authority is not None
+    body = feed.ical(session, settings, authority=authority, membership=membership)
+    return Response(
+        content=body,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Cache-Control": "private, max-age=300"},
+    )
