@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Response, UploadFile
 from pydantic import BaseModel
 
 from api.deps import AdminDep, CurrentUserDep, EditorDep, MemberDep, SessionDep, SettingsDep
@@ -15,7 +15,8 @@ from core import clock
 from core.accounts import service as accounts
 from core.accounts.models import Account
 from core.authorities import service as authorities
-from core.calendar import feed, slots
+from core.authorities.models import Role
+from core.calendar import feed, plan_csv, slots
 from core.calendar import service as calendar
 from core.calendar.models import SlotCreate, SlotRead
 from core.errors import PermissionDenied
@@ -167,4 +168,66 @@ def calendar_feed(
         content=body,
         media_type="text/calendar; charset=utf-8",
         headers={"Cache-Control": "private, max-age=300"},
+    )
+
+
+# --- CSV export and import ---------------------------------------------------------------------
+
+
+@router.get(
+    "/authorities/{slug}/calendar.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def export_csv(
+    session: SessionDep,
+    member: MemberDep,
+    month: str | None = None,
+    start: Annotated[str | None, Query(alias="from")] = None,
+    end: Annotated[str | None, Query(alias="to")] = None,
+) -> Response:
+    """Le planning en CSV (séparateur « ; », UTF-8) : `month=AAAA-MM` ou `from=AAAA-MM-JJ` et
+    `to=AAAA-MM-JJ` (inclus). Colonnes : date, heure, réseaux, thématique, texte, état ; le même
+    format se réimporte."""
+    first, last = plan_csv.parse_range(month=month, start=start, end=end)
+    own_only = not member.has(Role.admin, Role.editor, Role.approver)
+    body = plan_csv.export(
+        session,
+        authority=member.authority,
+        first=first,
+        last=last,
+        author_id=member.user.id if own_only else None,
+    )
+    filename = f"planning-{member.authority.slug}-{first.isoformat()}-{last.isoformat()}.csv"
+    return Response(
+        content=body.encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+class ImportReport(BaseModel):
+    imported: int
+    post_ids: list[int]
+    skipped: list[dict[str, object]]
+
+
+@router.post("/authorities/{slug}/calendar/import", status_code=201, response_model=ImportReport)
+def import_csv(
+    session: SessionDep,
+    member: EditorDep,
+    file: Annotated[UploadFile, File(description="Le planning en CSV")],
+    only_valid: Annotated[bool, Form()] = False,
+) -> ImportReport:
+    """Importe un planning CSV (colonnes date, heure, réseaux, thématique, texte) en brouillons.
+    Chaque ligne est vérifiée d'abord ; si une ligne est invalide, rien n'est importé et la
+    réponse (422) liste chaque ligne fautive par son numéro, sauf avec `only_valid=true` : les
+    lignes valides sont alors importées et les autres listées dans `skipped`."""
+    content = plan_csv.decode(file.file.read(plan_csv.MAX_BYTES + 1))
+    rows = plan_csv.read_rows(session, authority=member.authority, content=content)
+    result = plan_csv.import_rows(
+        session, authority=member.authority, author=member.user, rows=rows, only_valid=only_valid
+    )
+    return ImportReport(
+        imported=len(result.imported), post_ids=result.imported, skipped=result.skipped
     )
