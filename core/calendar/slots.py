@@ -17,7 +17,13 @@ from core.calendar.models import WEEKDAYS, PostingSlot, SlotCreate
 from core.errors import Conflict, InvalidInput, NotFound
 from core.i18n import N_
 from core.posts import publications
-from core.posts.models import Post, PostStatus, Publication, PublicationStatus
+from core.posts.models import (
+    POST_STATUS_LABELS,
+    Post,
+    PostStatus,
+    Publication,
+    PublicationStatus,
+)
 from core.rules import quotas, timing
 from core.tenancy import for_authority, get_for_authority
 
@@ -44,8 +50,8 @@ class NoSlots(Conflict):
 class PostNotQueueable(Conflict):
     code = "not_queueable"
     detail = N_(
-        "Une publication {status} ne peut plus être placée dans la file : seules les publications "
-        "en brouillon, en validation, validées ou refusées peuvent l'être."
+        "Cette publication est « {status} » : elle ne peut plus être placée dans la file ; seules "
+        "les publications en brouillon, en validation, validées ou refusées peuvent l'être."
     )
 
 
@@ -196,7 +202,7 @@ def queue(session: Session, *, post: Post) -> datetime:
     slot of every target (one time per post), found by walking each target's next free slot
     until they agree. Sets the time through `set_time`."""
     if post.status not in QUEUEABLE:
-        raise PostNotQueueable(status=str(post.status))
+        raise PostNotQueueable(status=POST_STATUS_LABELS[PostStatus(post.status)])
     accounts = _targets(session, post)
     if not accounts:
         raise InvalidInput(
