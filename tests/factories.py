@@ -21,7 +21,7 @@ from core.editorial.models import Election, ElectionKind, Pillar
 from core.media import service as media_service
 from core.media.models import MediaAsset
 from core.posts import publications
-from core.posts.models import Post, PostStatus, Publication
+from core.posts.models import Post, PostStatus, Publication, PublicationStatus
 from core.users import service as users
 from core.users.models import TokenKind, User
 
@@ -206,3 +206,20 @@ def make_slot(session: Session, account: Account, **overrides: Any) -> PostingSl
     session.add(slot)
     session.commit()
     return slot
+
+
+def make_published_post(
+    session: Session, authority: Authority, *, targets: Sequence[Account], at: datetime
+) -> Post:
+    """A post that went out at `at` on every target, as the engine leaves it."""
+    post = make_post(
+        session, authority, targets=targets, status=PostStatus.approved, scheduled_at=at
+    )
+    post.status = PostStatus.published
+    session.add(post)
+    for publication in publications.of_post(session, post):
+        publication.status = PublicationStatus.published
+        publication.published_at = at
+        session.add(publication)
+    session.commit()
+    return post

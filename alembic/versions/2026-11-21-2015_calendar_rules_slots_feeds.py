@@ -1,5 +1,7 @@
 """Calendar and rules: posting slots per account, private calendar feed tokens, the Mastodon
-instance's text limit per account.
+instance's text limit per account, and the indexes the monthly calendar reads (see
+bench/calendar.py): posts by (authority, time, status), publications by (account, due time,
+status).
 
 Revision ID: 0400
 Revises: 0300
@@ -87,8 +89,25 @@ def upgrade() -> None:
     with op.batch_alter_table("account", schema=None) as batch_op:
         batch_op.add_column(sa.Column("max_characters", sa.Integer(), nullable=True))
 
+    with op.batch_alter_table("post", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_post_authority_scheduled_status",
+            ["authority_id", "scheduled_at", "status"],
+            unique=False,
+        )
+    with op.batch_alter_table("publication", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_publication_account_due_status",
+            ["account_id", "due_at", "status", "authority_id"],
+            unique=False,
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("publication", schema=None) as batch_op:
+        batch_op.drop_index("ix_publication_account_due_status")
+    with op.batch_alter_table("post", schema=None) as batch_op:
+        batch_op.drop_index("ix_post_authority_scheduled_status")
     with op.batch_alter_table("account", schema=None) as batch_op:
         batch_op.drop_column("max_characters")
 

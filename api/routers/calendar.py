@@ -31,7 +31,7 @@ def get_calendar(
     settings: SettingsDep,
     member: MemberDep,
     month: Annotated[str | None, Query(description="AAAA-MM ; par défaut le mois en cours")] = None,
-) -> calendar.CalendarMonth:
+) -> Response:
     """Le mois dans le fuseau de la collectivité : chaque jour avec ses publications, et pour le
     mois le mélange des thématiques face à leur part cible, les cibles et objectifs couverts, les
     jours sans publication, les comptes délaissés, les jours au-delà du quota d'un compte, les
@@ -42,7 +42,10 @@ def get_calendar(
         first = today.replace(day=1)
     else:
         first = calendar.parse_month(month)
-    return calendar.month(session, settings, authority=member.authority, first=first)
+    found = calendar.month(session, settings, authority=member.authority, first=first)
+    # Built from typed models already: serialised once, not validated again (a busy month has
+    # hundreds of posts).
+    return Response(content=found.model_dump_json(), media_type="application/json")
 
 
 class CalendarSettings(BaseModel):

@@ -10,6 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from core import clock
 from core.db import UTCDateTime
+from core.posts.models import Post, Publication
 
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
@@ -63,3 +64,23 @@ class CalendarFeedToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# Indexes the calendar needs on the posts' tables (bench/calendar.py, docs/benchmarks.md), declared
+# here so that they live with the queries that use them:
+# - the month's counts read (authority, time, status) from the index alone;
+# - each account's last publication before a month, and its weekly average before a
+#   pre-electoral period, read (account, due time, status, authority) from the index alone.
+sa.Index(
+    "ix_post_authority_scheduled_status",
+    Post.__table__.c.authority_id,  # type: ignore[attr-defined]
+    Post.__table__.c.scheduled_at,  # type: ignore[attr-defined]
+    Post.__table__.c.status,  # type: ignore[attr-defined]
+)
+sa.Index(
+    "ix_publication_account_due_status",
+    Publication.__table__.c.account_id,  # type: ignore[attr-defined]
+    Publication.__table__.c.due_at,  # type: ignore[attr-defined]
+    Publication.__table__.c.status,  # type: ignore[attr-defined]
+    Publication.__table__.c.authority_id,  # type: ignore[attr-defined]
+)

@@ -5,9 +5,11 @@ and school holidays, free posting slots and, in a pre-electoral period, the regu
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -212,9 +214,8 @@ def month(
 
     by_day: dict[date, list[CalendarPost]] = defaultdict(list)
     per_account_day: Counter[tuple[date, int]] = Counter()
+    taken: set[tuple[int, datetime]] = set()
     for post in posts:
-        assert post.scheduled_at is not None
-        assert post.id is not None
         local = post.scheduled_at.astimezone(zone)
         post_targets = targets.get(post.id, [])
         by_day[local.date()].append(
@@ -232,6 +233,7 @@ def month(
             for target in post_targets:
                 if target.status != PublicationStatus.cancelled:
                     per_account_day[(local.date(), target.account_id)] += 1
+                    taken.add((target.account_id, post.scheduled_at))
 
     over = _over_quota(per_account_day, accounts)
     elections = electoral.elections_of(session, authority.id)
@@ -242,7 +244,7 @@ def month(
     public = holidays.public(first, last, timezone=tz)
     zone_letter = school_zone(authority)
     school = holidays.school(first, last, zone=zone_letter)
-    free = _free_slots(session, authority.id, accounts, first, last, tz, start, end)
+    free = _free_slots(session, authority.id, accounts, first, last, tz, taken)
 
     days = []
     day = first
@@ -334,9 +336,30 @@ def _window(w: electoral.Window) -> WindowRead:
     )
 
 
-def _posts(session: Session, authority_id: int, start: datetime, end: datetime) -> list[Post]:
+@dataclass(frozen=True)
+class _Post:
+    """The columns of a post the calendar shows: plain rows, not ORM objects (a busy month has
+    hundreds of posts)."""
+
+    id: int
+    status: PostStatus
+    scheduled_at: datetime
+    pillar_id: int | None
+    text: str
+
+
+def _posts(session: Session, authority_id: int, start: datetime, end: datetime) -> list[_Post]:
     stmt = (
-        for_authority(select(Post), authority_id)
+        for_authority(
+            sa.select(
+                col(Post.id),
+                col(Post.status),
+                col(Post.scheduled_at),
+                col(Post.pillar_id),
+                col(Post.text),
+            ),
+            authority_id,
+        )
         .where(
             col(Post.scheduled_at) >= start,
             col(Post.scheduled_at) < end,
@@ -344,7 +367,11 @@ def _posts(session: Session, authority_id: int, start: datetime, end: datetime) 
         )
         .order_by(col(Post.scheduled_at), col(Post.id))
     )
-    return list(session.exec(stmt).all())
+    return [
+        _Post(id=i or 0, status=PostStatus(st), scheduled_at=at, pillar_id=pillar, text=text)
+        for i, st, at, pillar, text in session.execute(stmt).all()
+        if at is not None
+    ]
 
 
 def _targets(
@@ -352,15 +379,12 @@ def _targets(
 ) -> dict[int, list[TargetRead]]:
     stmt = (
         for_authority(
-            select(
-                Publication.post_id, Publication.account_id, Publication.status, Account.network
-            ),
+            select(Post.id, Publication.account_id, Publication.status, Account.network),
             authority_id,
         )
-        .join(Post, col(Post.id) == col(Publication.post_id))
+        .join(Publication, col(Publication.post_id) == col(Post.id))
         .join(Account, col(Account.id) == col(Publication.account_id))
         .where(
-            col(Post.authority_id) == authority_id,
             col(Post.scheduled_at) >= start,
             col(Post.scheduled_at) < end,
             col(Post.status) != PostStatus.cancelled,
@@ -369,7 +393,9 @@ def _targets(
     )
     found: dict[int, list[TargetRead]] = defaultdict(list)
     for post_id, account_id, status, network in session.exec(stmt).all():
-        found[post_id].append(TargetRead(account_id=account_id, network=network, status=status))
+        found[post_id or 0].append(
+            TargetRead(account_id=account_id, network=network, status=status)
+        )
     return found
 
 
@@ -385,7 +411,7 @@ def _over_quota(
     return found
 
 
-def _pillar_mix(session: Session, authority_id: int, planned: Sequence[Post]) -> list[PillarMix]:
+def _pillar_mix(session: Session, authority_id: int, planned: Sequence[_Post]) -> list[PillarMix]:
     pillars = session.exec(
         for_authority(select(Pillar), authority_id).order_by(col(Pillar.name))
     ).all()
@@ -456,7 +482,7 @@ def _gaps(
     settings: Settings,
     authority_id: int,
     accounts: Sequence[Account],
-    planned: Sequence[Post],
+    planned: Sequence[_Post],
     targets: dict[int, list[TargetRead]],
     first: date,
     last: date,
@@ -466,11 +492,11 @@ def _gaps(
     """Stretches of more than N days without any post for an account, within the month."""
     zone = ZoneInfo(tz)
     limit = settings.abandoned_account_days
-    before = _last_before(session, authority_id, start)
+    before = _last_before(session, authority_id, [a.id for a in accounts if a.id], start)
     times: dict[int, list[datetime]] = defaultdict(list)
     for post in planned:
-        for target in targets.get(post.id or 0, []):
-            if target.status != PublicationStatus.cancelled and post.scheduled_at is not None:
+        for target in targets.get(post.id, []):
+            if target.status != PublicationStatus.cancelled:
                 times[target.account_id].append(post.scheduled_at)
     found = []
     _, month_stop = quotas.day_bounds(last, tz)
@@ -500,18 +526,27 @@ def _gaps(
     return found
 
 
-def _last_before(session: Session, authority_id: int, start: datetime) -> dict[int, datetime]:
-    stmt = (
-        for_authority(select(Publication.account_id, sa.func.max(Post.scheduled_at)), authority_id)
-        .join(Post, col(Post.id) == col(Publication.post_id))
-        .where(
-            col(Post.scheduled_at) < start,
-            col(Post.status).not_in(quotas.NOT_PLANNED),
-            col(Publication.status) != PublicationStatus.cancelled,
+def _last_before(
+    session: Session, authority_id: int, account_ids: Sequence[int], start: datetime
+) -> dict[int, datetime]:
+    """Each account's last publication before the month that went out (or is scheduled), read
+    from the (account, due_at) index: one short index walk per account."""
+    found = {}
+    for account_id in account_ids:
+        stmt = (
+            for_authority(select(Publication.due_at), authority_id)
+            .where(
+                Publication.account_id == account_id,
+                col(Publication.due_at) < start,
+                col(Publication.status).in_(quotas.GOING_OUT),
+            )
+            .order_by(col(Publication.due_at).desc())
+            .limit(1)
         )
-        .group_by(col(Publication.account_id))
-    )
-    return {a: _aware(at) for a, at in session.exec(stmt).all() if at is not None}
+        last = session.exec(stmt).first()
+        if last is not None:
+            found[account_id] = _aware(last)
+    return found
 
 
 def _aware(value: Any) -> datetime:
@@ -529,16 +564,13 @@ def _free_slots(
     first: date,
     last: date,
     tz: str,
-    start: datetime,
-    end: datetime,
+    taken: set[tuple[int, datetime]],
 ) -> dict[date, list[FreeSlot]]:
+    """The slots still to come with no post of their account at that time."""
     ids = [a.id for a in accounts if a.id is not None]
     all_slots = slots.slots_of(session, authority_id=authority_id, account_ids=ids)
     if not all_slots:
         return {}
-    taken = slots.taken_instants(
-        session, authority_id=authority_id, account_ids=ids, start=start, end=end
-    )
     now = clock.now()
     zone = ZoneInfo(tz)
     found: dict[date, list[FreeSlot]] = defaultdict(list)
@@ -580,10 +612,14 @@ def _regularity(
         if week_end > period.starts_at and week_start < period.ends_at:
             weeks.append((monday, week_start, week_end))
         monday += timedelta(days=7)
-    per_week = [
-        quotas.planned_between(session, authority_id=authority.id, account_ids=ids, start=s, end=e)
-        for _, s, e in weeks
-    ]
+    per_week: list[Counter[int]] = [Counter() for _ in weeks]
+    if weeks:
+        # One query for the weeks around the month, counted here.
+        starts = [w[1] for w in weeks]
+        for account_id, at in quotas.planned_instants(
+            session, authority_id=authority.id, account_ids=ids, start=weeks[0][1], end=weeks[-1][2]
+        ):
+            per_week[bisect.bisect_right(starts, at) - 1][account_id] += 1
     figures = []
     for account in accounts:
         assert account.id is not None
@@ -622,24 +658,24 @@ def _months_compared(
     assert authority.id is not None
     tz = authority.timezone
     zone = ZoneInfo(tz)
+    months = []
     current = period.starts_at.astimezone(zone).date().replace(day=1)
     stop = period.ends_at.astimezone(zone).date()
-    found = []
     while current <= stop:
-        found.append(
-            MonthComparison(
-                month=current.strftime("%Y-%m"),
-                posts=_posts_in_month(session, authority.id, current, tz),
-                posts_a_year_before=_posts_in_month(
-                    session, authority.id, current.replace(year=current.year - 1), tz
-                ),
-            )
-        )
+        months.append(current)
         current = month_end(current) + timedelta(days=1)
-    return found
+    return [
+        MonthComparison(
+            month=m.strftime("%Y-%m"),
+            posts=_posts_in_month(session, authority.id, m, tz),
+            posts_a_year_before=_posts_in_month(session, authority.id, _year_before(m), tz),
+        )
+        for m in months
+    ]
 
 
 def _posts_in_month(session: Session, authority_id: int, first: date, tz: str) -> int:
+    """A count read from the (authority, time, status) index alone."""
     start, _ = quotas.day_bounds(first, tz)
     _, end = quotas.day_bounds(month_end(first), tz)
     stmt = (
@@ -653,3 +689,7 @@ def _posts_in_month(session: Session, authority_id: int, first: date, tz: str) -
     )
     row = session.exec(stmt).first()
     return int(row[1]) if row else 0
+
+
+def _year_before(first: date) -> date:
+    return first.replace(year=first.year - 1)

@@ -145,22 +145,16 @@ def taken_instants(
     excluding_post_id: int | None = None,
 ) -> set[tuple[int, datetime]]:
     """(account, instant) pairs already planned: a slot is free when its pair is not in here."""
-    if not account_ids:
-        return set()
-    stmt = (
-        for_authority(select(Publication.account_id, Post.scheduled_at), authority_id)
-        .join(Post, col(Post.id) == col(Publication.post_id))
-        .where(
-            col(Publication.account_id).in_(account_ids),
-            col(Publication.status) != PublicationStatus.cancelled,
-            col(Post.status).not_in(quotas.NOT_PLANNED),
-            col(Post.scheduled_at) >= start,
-            col(Post.scheduled_at) < end,
+    return set(
+        quotas.planned_instants(
+            session,
+            authority_id=authority_id,
+            account_ids=account_ids,
+            start=start,
+            end=end,
+            excluding_post_id=excluding_post_id,
         )
     )
-    if excluding_post_id is not None:
-        stmt = stmt.where(col(Post.id) != excluding_post_id)
-    return {(a, at) for a, at in session.exec(stmt).all() if at is not None}
 
 
 def next_free_slot(

@@ -162,9 +162,10 @@ def weekly_baseline(
     period_start: datetime,
     timezone: str,
 ) -> dict[int, float]:
-    """Each account's average posts per week over the twelve months before a period began."""
+    """Each account's average posts per week over the twelve months before a period began: what
+    actually went out (or was scheduled) then."""
     start = baseline_start(period_start, timezone)
-    counts = quotas.planned_between(
+    counts = quotas.gone_out_between(
         session, authority_id=authority_id, account_ids=account_ids, start=start, end=period_start
     )
     weeks = (period_start - start).days / 7

@@ -18,6 +18,7 @@ from tests.factories import (
     make_member,
     make_pillar,
     make_post,
+    make_published_post,
     make_slot,
 )
 
@@ -177,12 +178,11 @@ def test_pre_electoral_period_silence_and_regularity(client: TestClient, session
     account = make_account(session, town, created_at=datetime(2025, 1, 1, tzinfo=UTC))
     # One post a week in the twelve months before 1 September 2026 (Réunion time).
     for n in range(52):
-        make_post(
+        make_published_post(
             session,
             town,
             targets=[account],
-            status=PostStatus.published,
-            scheduled_at=datetime(2025, 9, 3, 6, tzinfo=UTC) + timedelta(weeks=n),
+            at=datetime(2025, 9, 3, 6, tzinfo=UTC) + timedelta(weeks=n),
         )
     # March 2027: two posts in the week of 8 March, one the week of 1 March.
     for when in (

@@ -18,6 +18,7 @@ from tests.factories import (
     make_media,
     make_pillar,
     make_post,
+    make_published_post,
 )
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
@@ -145,12 +146,11 @@ def test_pre_electoral_period_first_and_last_day(
 ) -> None:
     account = make_account(session, election_town, created_at=datetime(2025, 1, 1, tzinfo=UTC))
     for n in range(120):  # about 2.3 a week in the twelve months before: no regularity warning
-        make_post(
+        make_published_post(
             session,
             election_town,
             targets=[account],
-            scheduled_at=datetime(2025, 9, 1, 10, tzinfo=UTC) + timedelta(days=3 * n),
-            status=PostStatus.published,
+            at=datetime(2025, 9, 1, 10, tzinfo=UTC) + timedelta(days=3 * n),
         )
     before = datetime(2026, 8, 31, 21, 59, tzinfo=UTC)  # 31 August 23:59 in Paris
     first = datetime(2026, 8, 31, 22, 0, tzinfo=UTC)  # 1 September 00:00
@@ -188,12 +188,11 @@ def test_achievements_need_an_acknowledgement_at_approval(
 ) -> None:
     account = make_account(session, election_town, created_at=datetime(2025, 1, 1, tzinfo=UTC))
     for n in range(60):
-        make_post(
+        make_published_post(
             session,
             election_town,
             targets=[account],
-            scheduled_at=datetime(2025, 9, 1, 10, tzinfo=UTC) + timedelta(days=6 * n),
-            status=PostStatus.published,
+            at=datetime(2025, 9, 1, 10, tzinfo=UTC) + timedelta(days=6 * n),
         )
     pillar = make_pillar(session, election_town, promotes_achievements=True, name="Réalisations")
     post = make_post(
@@ -292,12 +291,11 @@ def test_regularity_and_new_accounts_in_the_period(
     # 104 posts in the twelve months before 1 September 2026: 2 a week on average.
     start = datetime(2025, 9, 1, 8, tzinfo=UTC)
     for n in range(104):
-        make_post(
+        make_published_post(
             session,
             election_town,
             targets=[old],
-            scheduled_at=start + timedelta(hours=84 * n),
-            status=PostStatus.published,
+            at=start + timedelta(hours=84 * n),
         )
     week = datetime(2026, 11, 9, 9, tzinfo=UTC)  # a Monday
     make_post(session, election_town, targets=[old], scheduled_at=week)
