@@ -36,13 +36,21 @@ def get_calendar(
     mois le mélange des thématiques face à leur part cible, les cibles et objectifs couverts, les
     jours sans publication, les comptes délaissés, les jours au-delà du quota d'un compte, les
     périodes préélectorales et fenêtres de silence, les jours fériés et vacances scolaires, les
-    créneaux libres et, en période préélectorale, la régularité."""
+    créneaux libres et, en période préélectorale, la régularité. Un agent contributeur ne voit,
+    jour par jour, que ses propres publications."""
     if month is None:
         today = clock.now().astimezone(ZoneInfo(member.authority.timezone)).date()
         first = today.replace(day=1)
     else:
         first = calendar.parse_month(month)
-    found = calendar.month(session, settings, authority=member.authority, first=first)
+    own_only = not member.has(Role.admin, Role.editor, Role.approver)
+    found = calendar.month(
+        session,
+        settings,
+        authority=member.authority,
+        first=first,
+        only_author_id=member.user.id if own_only else None,
+    )
     # Built from typed models already: serialised once, not validated again (a busy month has
     # hundreds of posts).
     return Response(content=found.model_dump_json(), media_type="application/json")

@@ -198,8 +198,15 @@ def school_zone(authority: Authority) -> str | None:
 
 
 def month(
-    session: Session, settings: Settings, *, authority: Authority, first: date
+    session: Session,
+    settings: Settings,
+    *,
+    authority: Authority,
+    first: date,
+    only_author_id: int | None = None,
 ) -> CalendarMonth:
+    """The month starting on `first`. With `only_author_id` (a contributor), the days list only
+    that person's posts; the month's figures still describe the whole plan."""
     assert authority.id is not None
     tz = authority.timezone
     zone = ZoneInfo(tz)
@@ -215,9 +222,18 @@ def month(
     by_day: dict[date, list[CalendarPost]] = defaultdict(list)
     per_account_day: Counter[tuple[date, int]] = Counter()
     taken: set[tuple[int, datetime]] = set()
+    busy_days: set[date] = set()
     for post in posts:
         local = post.scheduled_at.astimezone(zone)
         post_targets = targets.get(post.id, [])
+        if post.id in planned_ids:
+            busy_days.add(local.date())
+            for target in post_targets:
+                if target.status != PublicationStatus.cancelled:
+                    per_account_day[(local.date(), target.account_id)] += 1
+                    taken.add((target.account_id, post.scheduled_at))
+        if only_author_id is not None and post.author_id != only_author_id:
+            continue
         by_day[local.date()].append(
             CalendarPost(
                 id=post.id,
@@ -229,11 +245,6 @@ def month(
                 targets=post_targets,
             )
         )
-        if post.id in planned_ids:
-            for target in post_targets:
-                if target.status != PublicationStatus.cancelled:
-                    per_account_day[(local.date(), target.account_id)] += 1
-                    taken.add((target.account_id, post.scheduled_at))
 
     over = _over_quota(per_account_day, accounts)
     elections = electoral.elections_of(session, authority.id)
@@ -291,7 +302,7 @@ def month(
             start,
             end,
         ),
-        empty_days=[d.date for d in days if not any(_counts(p) for p in d.posts)],
+        empty_days=[d.date for d in days if d.date not in busy_days],
         abandoned_accounts=_gaps(
             session, settings, authority.id, accounts, planned, targets, first, last, tz, start
         ),
@@ -310,10 +321,6 @@ def month(
 def _all(session: Session, model: type[M], authority_id: int) -> list[M]:
     stmt = for_authority(select(model), authority_id).order_by(model.name)
     return list(session.exec(stmt).all())
-
-
-def _counts(post: CalendarPost) -> bool:
-    return post.status not in quotas.NOT_PLANNED
 
 
 def _excerpt(text: str) -> str:
@@ -346,6 +353,7 @@ class _Post:
     scheduled_at: datetime
     pillar_id: int | None
     text: str
+    author_id: int | None
 
 
 def _posts(session: Session, authority_id: int, start: datetime, end: datetime) -> list[_Post]:
@@ -357,6 +365,7 @@ def _posts(session: Session, authority_id: int, start: datetime, end: datetime) 
                 col(Post.scheduled_at),
                 col(Post.pillar_id),
                 col(Post.text),
+                col(Post.author_id),
             ),
             authority_id,
         )
@@ -368,8 +377,15 @@ def _posts(session: Session, authority_id: int, start: datetime, end: datetime) 
         .order_by(col(Post.scheduled_at), col(Post.id))
     )
     return [
-        _Post(id=i or 0, status=PostStatus(st), scheduled_at=at, pillar_id=pillar, text=text)
-        for i, st, at, pillar, text in session.execute(stmt).all()
+        _Post(
+            id=i or 0,
+            status=PostStatus(st),
+            scheduled_at=at,
+            pillar_id=pillar,
+            text=text,
+            author_id=author,
+        )
+        for i, st, at, pillar, text, author in session.execute(stmt).all()
         if at is not None
     ]
 

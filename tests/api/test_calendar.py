@@ -32,7 +32,8 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
 
 def test_the_month_in_the_authority_timezone(client: TestClient, session: Session) -> None:
     town = make_authority(session, settings={"school_zone": "B"})
-    member = make_member(session, town, Role.contributor)
+    member = make_member(session, town, Role.approver)
+    contributor = make_member(session, town, Role.contributor)
     created = datetime(2026, 10, 1, tzinfo=UTC)
     x = make_account(session, town, network=Network.x, daily_quota=1, created_at=created)
     mastodon = make_account(session, town, network=Network.mastodon, created_at=created)
@@ -167,6 +168,26 @@ def test_the_month_in_the_authority_timezone(client: TestClient, session: Sessio
     ]
     assert body["pre_electoral_periods"] == []
     assert body["regularity"] is None
+
+    # A contributor sees only their own posts day by day; the month's figures stay the same.
+    own = make_post(
+        session,
+        town,
+        targets=[bluesky],
+        author=contributor,
+        status=PostStatus.rejected,
+        scheduled_at=at(2, 9),
+    )
+    with clock.frozen(NOW):
+        seen = client.get(
+            f"/api/v1/authorities/{town.slug}/calendar?month=2026-12",
+            headers=bearer(session, contributor),
+        ).json()
+    assert [(d["date"], p["id"]) for d in seen["days"] for p in d["posts"]] == [
+        ("2026-12-02", own.id)
+    ]
+    assert seen["empty_days"] == body["empty_days"]  # a rejected post fills no day
+    assert seen["pillar_mix"] == body["pillar_mix"]
 
 
 def test_pre_electoral_period_silence_and_regularity(client: TestClient, session: Session) -> None:
