@@ -223,6 +223,7 @@ def month(
     per_account_day: Counter[tuple[date, int]] = Counter()
     taken: set[tuple[int, datetime]] = set()
     busy_days: set[date] = set()
+    instants: list[tuple[int, datetime]] = []
     for post in posts:
         local = post.scheduled_at.astimezone(zone)
         post_targets = targets.get(post.id, [])
@@ -232,6 +233,7 @@ def month(
                 if target.status != PublicationStatus.cancelled:
                     per_account_day[(local.date(), target.account_id)] += 1
                     taken.add((target.account_id, post.scheduled_at))
+                    instants.append((target.account_id, post.scheduled_at))
         if only_author_id is not None and post.author_id != only_author_id:
             continue
         by_day[local.date()].append(
@@ -312,7 +314,9 @@ def month(
         public_holidays=public,
         school_holidays=school,
         free_slots=sum(len(v) for v in free.values()),
-        regularity=_regularity(session, settings, authority, accounts, periods, first, last)
+        regularity=_regularity(
+            session, settings, authority, accounts, periods, first, last, instants
+        )
         if periods
         else None,
     )
@@ -607,6 +611,7 @@ def _regularity(
     periods: Sequence[electoral.Window],
     first: date,
     last: date,
+    month_instants: Sequence[tuple[int, datetime]],
 ) -> Regularity:
     assert authority.id is not None
     tz = authority.timezone
@@ -630,12 +635,24 @@ def _regularity(
         monday += timedelta(days=7)
     per_week: list[Counter[int]] = [Counter() for _ in weeks]
     if weeks:
-        # One query for the weeks around the month, counted here.
+        # The month's own publications are known already; only the days of its first and last
+        # weeks outside the month are read.
+        month_start, _ = quotas.day_bounds(first, tz)
+        _, month_stop = quotas.day_bounds(last, tz)
+        edges = [(weeks[0][1], month_start), (month_stop, weeks[-1][2])]
+        around = [
+            pair
+            for edge_start, edge_end in edges
+            if edge_start < edge_end
+            for pair in quotas.planned_instants(
+                session, authority_id=authority.id, account_ids=ids, start=edge_start, end=edge_end
+            )
+        ]
         starts = [w[1] for w in weeks]
-        for account_id, at in quotas.planned_instants(
-            session, authority_id=authority.id, account_ids=ids, start=weeks[0][1], end=weeks[-1][2]
-        ):
-            per_week[bisect.bisect_right(starts, at) - 1][account_id] += 1
+        for account_id, at in [*month_instants, *around]:
+            index = bisect.bisect_right(starts, at) - 1
+            if 0 <= index < len(weeks) and at < weeks[index][2]:
+                per_week[index][account_id] += 1
     figures = []
     for account in accounts:
         assert account.id is not None
