@@ -250,6 +250,18 @@ def test_pre_electoral_period_silence_and_regularity(client: TestClient, session
         "2027-03",
     ]
     assert months["2027-03"] == (3, 4)
+
+    # A week across two months counts the days of both (January 2027 starts on a Friday).
+    make_post(session, town, targets=[account], scheduled_at=datetime(2026, 12, 29, 6, tzinfo=UTC))
+    make_post(session, town, targets=[account], scheduled_at=datetime(2027, 1, 2, 6, tzinfo=UTC))
+    with clock.frozen(datetime(2026, 12, 1, tzinfo=UTC)):
+        january = client.get(
+            f"/api/v1/authorities/{town.slug}/calendar?month=2027-01",
+            headers=bearer(session, member),
+        ).json()
+    (figures,) = january["regularity"]["accounts"]
+    assert figures["weeks"][0] == {"week_start": "2026-12-28", "planned": 2, "over": True}
+    assert figures["weeks"][1] == {"week_start": "2027-01-04", "planned": 0, "over": False}
     assert months["2026-09"] == (0, 4)
 
 
