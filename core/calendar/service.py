@@ -697,22 +697,32 @@ def _months_compared(
     while current <= stop:
         months.append(current)
         current = month_end(current) + timedelta(days=1)
+    firsts = [*months, *(_year_before(m) for m in months)]
+    # One round trip: a count per month, each read from the (authority, time, status) index.
+    counts = sa.union_all(
+        *(_month_count(authority.id, index, first, tz) for index, first in enumerate(firsts))
+    )
+    found = dict.fromkeys(range(len(firsts)), 0)
+    for _, index, n in session.execute(counts).all():
+        found[int(index)] = int(n)
     return [
         MonthComparison(
             month=m.strftime("%Y-%m"),
-            posts=_posts_in_month(session, authority.id, m, tz),
-            posts_a_year_before=_posts_in_month(session, authority.id, _year_before(m), tz),
+            posts=found[i],
+            posts_a_year_before=found[len(months) + i],
         )
-        for m in months
+        for i, m in enumerate(months)
     ]
 
 
-def _posts_in_month(session: Session, authority_id: int, first: date, tz: str) -> int:
-    """A count read from the (authority, time, status) index alone."""
+def _month_count(authority_id: int, index: int, first: date, tz: str) -> Any:
     start, _ = quotas.day_bounds(first, tz)
     _, end = quotas.day_bounds(month_end(first), tz)
-    stmt = (
-        for_authority(select(Post.authority_id, sa.func.count()), authority_id)
+    stmt = sa.select(
+        col(Post.authority_id), sa.literal(index).label("month_index"), sa.func.count()
+    )
+    return (
+        for_authority(stmt, authority_id)
         .where(
             col(Post.scheduled_at) >= start,
             col(Post.scheduled_at) < end,
@@ -720,8 +730,6 @@ def _posts_in_month(session: Session, authority_id: int, first: date, tz: str) -
         )
         .group_by(col(Post.authority_id))
     )
-    row = session.exec(stmt).first()
-    return int(row[1]) if row else 0
 
 
 def _year_before(first: date) -> date:
