@@ -237,7 +237,7 @@ def month(
         if only_author_id is not None and post.author_id != only_author_id:
             continue
         by_day[local.date()].append(
-            CalendarPost(
+            CalendarPost.model_construct(
                 id=post.id,
                 status=post.status,
                 time=local.strftime("%H:%M"),
@@ -413,8 +413,13 @@ def _targets(
     )
     found: dict[int, list[TargetRead]] = defaultdict(list)
     for post_id, account_id, status, network in session.exec(stmt).all():
+        # Trusted values from the database: built without validation (hundreds per month).
         found[post_id or 0].append(
-            TargetRead(account_id=account_id, network=network, status=status)
+            TargetRead.model_construct(
+                account_id=account_id,
+                network=Network(network),
+                status=PublicationStatus(status),
+            )
         )
     return found
 
