@@ -232,9 +232,7 @@ def make_editorial(
     session.commit()
     pillar = make_pillar(session, authority)
     election = make_election(session, authority)
-    post = make_post(
-        session, authority, targets=targets, author=author, pillar_id=pillar.id
-    )
+    post = make_post(session, authority, targets=targets, author=author, pillar_id=pillar.id)
     return {
         "objective_id": objective.id,  # type: ignore[dict-item]
         "audience_id": audience.id,  # type: ignore[dict-item]

@@ -193,7 +193,6 @@ def read_many(session: Session, posts: Sequence[Post]) -> list[PostRead]:
                 **post.model_dump(
                     include={
                         "id",
-                        "status",
                         "text",
                         "pillar_id",
                         "campaign_id",
@@ -210,6 +209,7 @@ def read_many(session: Session, posts: Sequence[Post]) -> list[PostRead]:
                         "updated_at",
                     }
                 ),
+                status=PostStatus(post.status),
                 status_label=POST_STATUS_LABELS[PostStatus(post.status)],
                 objective_ids=objectives[post.id],  # type: ignore[index]
                 audience_ids=audiences[post.id],  # type: ignore[index]
@@ -295,6 +295,7 @@ def update(
     if values.get("scheduled_at") is not None and not access.can_edit_all(actor):
         raise _contributors_suggest()
     changed: list[str] = []
+    before = content.current_hash(session, post)
     if "text" in values:
         post.text = _text(data.text or "")
     if "pillar_id" in values and data.pillar_id != post.pillar_id:
@@ -332,8 +333,8 @@ def update(
     session.flush()
 
     new_hash = content.current_hash(session, post)
-    if new_hash != post.content_hash:
-        post.content_hash = new_hash
+    post.content_hash = new_hash
+    if new_hash != before:
         post.version += 1
         history.record(
             session,
