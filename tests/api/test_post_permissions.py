@@ -34,7 +34,7 @@ class Row:
 
 DECISION = {"comment": "Voir avec le service."}
 MATRIX = [
-    #                                                         admin editor approver contrib own outsider
+    # expected: admin, editor, approver, contributor, own_contributor, outsider
     Row(
         "GET", "/api/v1/authorities/{slug}/posts", PostStatus.draft, (200, 200, 200, 200, 200, 404)
     ),
