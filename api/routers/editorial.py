@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Path, Response
 
 from api.deps import AdminDep, MemberDep, SessionDep
 from core.editorial import schemas
@@ -13,6 +13,8 @@ from core.editorial import service as editorial
 from core.editorial.models import Audience, Campaign, Election, Objective, Pillar
 
 router = APIRouter(prefix="/api/v1", tags=["ligne éditoriale"])
+# Database ids are 32-bit on PostgreSQL: a larger number names nothing (422, not a crash).
+PathId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.get("/authorities/{slug}/editorial-line", response_model=schemas.EditorialLineRead)
@@ -32,7 +34,7 @@ def write_line(
 # --- objectives ---------------------------------------------------------------------------------
 
 
-def get_objective(session: SessionDep, member: MemberDep, objective_id: int) -> Objective:
+def get_objective(session: SessionDep, member: MemberDep, objective_id: PathId) -> Objective:
     # Resolved before role checks and body validation: another authority's id is simply unknown.
     return editorial.get_item(session, Objective, authority=member.authority, item_id=objective_id)
 
@@ -77,7 +79,7 @@ def delete_objective(item: ObjectiveDep, session: SessionDep, member: AdminDep) 
 # --- audiences ----------------------------------------------------------------------------------
 
 
-def get_audience(session: SessionDep, member: MemberDep, audience_id: int) -> Audience:
+def get_audience(session: SessionDep, member: MemberDep, audience_id: PathId) -> Audience:
     return editorial.get_item(session, Audience, authority=member.authority, item_id=audience_id)
 
 
@@ -117,7 +119,7 @@ def delete_audience(item: AudienceDep, session: SessionDep, member: AdminDep) ->
 # --- pillars ------------------------------------------------------------------------------------
 
 
-def get_pillar(session: SessionDep, member: MemberDep, pillar_id: int) -> Pillar:
+def get_pillar(session: SessionDep, member: MemberDep, pillar_id: PathId) -> Pillar:
     return editorial.get_item(session, Pillar, authority=member.authority, item_id=pillar_id)
 
 
@@ -163,7 +165,7 @@ def delete_pillar(item: PillarDep, session: SessionDep, member: AdminDep) -> Res
 # --- campaigns ----------------------------------------------------------------------------------
 
 
-def get_campaign(session: SessionDep, member: MemberDep, campaign_id: int) -> Campaign:
+def get_campaign(session: SessionDep, member: MemberDep, campaign_id: PathId) -> Campaign:
     return editorial.get_item(session, Campaign, authority=member.authority, item_id=campaign_id)
 
 
@@ -203,7 +205,7 @@ def delete_campaign(item: CampaignDep, session: SessionDep, member: AdminDep) ->
 # --- elections ----------------------------------------------------------------------------------
 
 
-def get_election(session: SessionDep, member: MemberDep, election_id: int) -> Election:
+def get_election(session: SessionDep, member: MemberDep, election_id: PathId) -> Election:
     return editorial.get_item(session, Election, authority=member.authority, item_id=election_id)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from api.deps import (
     AuthorDep,
@@ -35,9 +35,12 @@ from core.posts.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["publications"])
+# Database ids are 32-bit on PostgreSQL: a larger number names nothing (422, not a crash).
+PathId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+QueryId = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 
 
-def get_post_member(session: SessionDep, user: CurrentUserDep, post_id: int) -> Member:
+def get_post_member(session: SessionDep, user: CurrentUserDep, post_id: PathId) -> Member:
     # A post is found in the caller's authorities only: anything else is simply unknown (404).
     post = session.get(Post, post_id)
     if post is None:
@@ -48,7 +51,7 @@ def get_post_member(session: SessionDep, user: CurrentUserDep, post_id: int) -> 
 PostMemberDep = Annotated[Member, Depends(get_post_member)]
 
 
-def get_post(session: SessionDep, member: PostMemberDep, post_id: int) -> Post:
+def get_post(session: SessionDep, member: PostMemberDep, post_id: PathId) -> Post:
     return posts.get(session, actor=member, post_id=post_id)
 
 
@@ -62,8 +65,8 @@ def list_posts(
     start: Annotated[datetime | None, Query(alias="from")] = None,
     to: datetime | None = None,
     status: PostStatus | None = None,
-    pillar: int | None = None,
-    account: int | None = None,
+    pillar: QueryId = None,
+    account: QueryId = None,
     awaiting: Literal["me"] | None = None,
 ) -> list[PostRead]:
     """Les publications, par date. Filtres : `from`, `to` (ISO 8601 ; sans décalage, heure de

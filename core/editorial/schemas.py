@@ -82,7 +82,8 @@ class AudienceRead(AudienceCreate):
 
 
 Share = Annotated[int, Field(ge=0, le=100)]
-ApproverIds = Annotated[list[int], Field(max_length=50)]
+DbId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+ApproverIds = Annotated[list[DbId], Field(max_length=50)]
 
 
 class PillarCreate(BaseModel):
@@ -118,7 +119,7 @@ class PillarRead(PillarCreate):
 class CampaignCreate(BaseModel):
     name: Name
     description: Description = ""
-    objective_id: int | None = None
+    objective_id: DbId | None = None
     starts_on: date
     ends_on: date
 
@@ -132,7 +133,7 @@ class CampaignCreate(BaseModel):
 class CampaignUpdate(BaseModel):
     name: Name | None = None
     description: Description | None = None
-    objective_id: int | None = None
+    objective_id: DbId | None = None
     starts_on: date | None = None
     ends_on: date | None = None
 

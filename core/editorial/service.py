@@ -104,7 +104,8 @@ def update_item(session: Session, item: T, *, authority: Authority, data: BaseMo
         if value is None and field == "description":
             value = ""
         setattr(item, field, value)
-    _check(session, item, authority=authority, exclude_id=item.id)  # type: ignore[attr-defined]
+    with session.no_autoflush:  # check before the changed row is written
+        _check(session, item, authority=authority, exclude_id=item.id)  # type: ignore[attr-defined]
     session.add(item)
     approver_ids = getattr(data, "approver_ids", None)
     if isinstance(item, Pillar) and approver_ids is not None:

@@ -9,7 +9,9 @@ from pydantic import BaseModel, Field
 
 from core.posts.models import EventChannel, PostStatus, PublicationStatus
 
-Ids = Annotated[list[int], Field(max_length=50)]
+# Database ids: 32-bit on PostgreSQL; anything larger names nothing.
+DbId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+Ids = Annotated[list[DbId], Field(max_length=50)]
 Text = Annotated[str, Field(max_length=20000)]
 Comment = Annotated[str, Field(max_length=5000)]
 
@@ -17,7 +19,7 @@ Comment = Annotated[str, Field(max_length=5000)]
 class TargetIn(BaseModel):
     """A target account and, optionally, the text for that network (else the master text)."""
 
-    account_id: int
+    account_id: DbId
     text: Text | None = None
 
 
@@ -26,10 +28,10 @@ class PostCreate(BaseModel):
     or a local time without offset, read in the authority's timezone."""
 
     text: Text
-    pillar_id: int | None = None
+    pillar_id: DbId | None = None
     objective_ids: Ids = []
     audience_ids: Ids = []
-    campaign_id: int | None = None
+    campaign_id: DbId | None = None
     media_ids: Ids = []
     targets: Annotated[list[TargetIn], Field(max_length=50)] = []
     scheduled_at: datetime | None = None
@@ -41,10 +43,10 @@ class PostUpdate(BaseModel):
     replace the whole list."""
 
     text: Text | None = None
-    pillar_id: int | None = None
+    pillar_id: DbId | None = None
     objective_ids: Ids | None = None
     audience_ids: Ids | None = None
-    campaign_id: int | None = None
+    campaign_id: DbId | None = None
     media_ids: Ids | None = None
     targets: Annotated[list[TargetIn], Field(max_length=50)] | None = None
     scheduled_at: datetime | None = None
