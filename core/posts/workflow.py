@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlmodel import Session
+import sqlalchemy as sa
+from sqlmodel import Session, col
 
 from core import clock
 from core.config import Settings
@@ -141,7 +142,7 @@ def submit(
     access.require_author_role(actor)
     _require_state(post, "submit")
     _enforce_rules(session, settings, post, stage="submit", acknowledged=())
-    _set_status(post, PostStatus.in_review)
+    _set_status(session, post, PostStatus.in_review, action="submit")
     session.add(post)
     history.record(session, post=post, kind="submitted", by=actor.user, channel=channel)
     session.flush()
@@ -163,7 +164,7 @@ def approve(
     _require_state(post, "approve")
     _enforce_rules(session, settings, post, stage="approve", acknowledged=acknowledge)
     now = clock.now()
-    _set_status(post, PostStatus.approved)
+    _set_status(session, post, PostStatus.approved, action="approve")
     post.approved_hash = post.content_hash
     post.approved_by_id = actor.user.id
     post.approved_at = now
@@ -237,7 +238,7 @@ def _decide(
             extra={"field": "comment"},
         )
     status, kind = _DECISIONS[action]
-    _set_status(post, status)
+    _set_status(session, post, status, action=action)
     session.add(post)
     approvals.revoke_all(session, post=post)
     history.record(session, post=post, kind=kind, by=actor.user, channel=channel, comment=text)
@@ -266,7 +267,7 @@ def cancel(
         access.require_author_role(actor)
     _require_state(post, "cancel")
     sent = publications.cancel(session, post)
-    _set_status(post, PostStatus.cancelled)
+    _set_status(session, post, PostStatus.cancelled, action="cancel")
     session.add(post)
     approvals.revoke_all(session, post=post)
     history.record(
@@ -307,7 +308,7 @@ def publish_urgent(
     if post.scheduled_at is None or post.scheduled_at < now:
         post.scheduled_at = now
     _enforce_rules(session, settings, post, stage="urgent", acknowledged=())
-    _set_status(post, PostStatus.approved)
+    _set_status(session, post, PostStatus.approved, action="publish_urgent")
     post.urgent_without_approval = True
     post.approved_hash = post.content_hash
     post.approved_by_id = None
@@ -342,7 +343,7 @@ def back_to_review(
     was = PostStatus(post.status)
     publications.unschedule(session, post)
     approvals.revoke_all(session, post=post)
-    _set_status(post, PostStatus.in_review)
+    _set_status(session, post, PostStatus.in_review, action="back_to_review")
     post.approved_hash = None
     post.approved_by_id = None
     post.approved_at = None
@@ -357,9 +358,26 @@ def back_to_review(
     notify.approval_requested(session, settings, post=post)
 
 
-def _set_status(post: Post, status: PostStatus) -> None:
+def _set_status(session: Session, post: Post, status: PostStatus, *, action: str) -> None:
+    """Move the post with a conditional UPDATE on the state it was read in: of two people
+    deciding at once (two approvers, an approver and an editor cancelling), the second one is
+    refused instead of overwriting the first one's decision."""
+    now = clock.now()
+    expected = ALLOWED_FROM.get(action, (PostStatus.in_review, PostStatus.approved))
+    result = session.execute(
+        sa.update(Post)
+        .where(col(Post.id) == post.id, col(Post.status) == post.status)
+        .where(col(Post.status).in_(expected))
+        .values(status=status, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        session.refresh(post)
+        if action in ALLOWED_FROM:
+            _require_state(post, action)  # names the state someone else just set
+        raise TransitionRefused(extra={"status": str(post.status)})
     post.status = status
-    post.updated_at = clock.now()
+    post.updated_at = now
 
 
 def _comment(value: str | None) -> str | None:
