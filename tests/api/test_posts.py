@@ -505,3 +505,38 @@ def test_filters_of_the_list(client: TestClient, session: Session, team: Team) -
     bad = client.get("/api/v1/authorities/brive/posts?status=perdu", headers=editor)
     assert bad.status_code == 422
     assert session.exec(select(Post).where(col(Post.id) > 0)).all()
+
+
+def test_cancel_says_where_the_post_had_already_gone_out(
+    client: TestClient, session: Session, team: Team
+) -> None:
+    a1, a2 = team.accounts
+    post = make_post(
+        session,
+        team.authority,
+        targets=[a1, a2],
+        status=PostStatus.approved,
+        scheduled_at=datetime(2030, 1, 1, tzinfo=UTC),
+    )
+    first = session.exec(
+        select(Publication).where(Publication.post_id == post.id, Publication.account_id == a1.id)
+    ).one()
+    first.status = PublicationStatus.published
+    first.remote_url = "https://social.example.org/@ville/1"
+    session.add(first)
+    session.commit()
+    editor = bearer(session, team.editor)
+    edit = client.patch(f"/api/v1/posts/{post.id}", headers=editor, json={"text": "Autre texte"})
+    assert edit.status_code == 409
+    assert edit.json()["account_ids"] == [a1.id]
+    cancelled = client.post(f"/api/v1/posts/{post.id}/cancel", headers=editor).json()
+    assert cancelled["status"] == "cancelled"
+    assert [(t["account_id"], t["status"], t["remote_url"]) for t in cancelled["already_sent"]] == [
+        (a1.id, "published", "https://social.example.org/@ville/1")
+    ]
+    assert [(t["account_id"], t["status"]) for t in cancelled["targets"]] == [
+        (a1.id, "published"),
+        (a2.id, "cancelled"),
+    ]
+    history = client.get(f"/api/v1/posts/{post.id}/history", headers=editor).json()
+    assert history[-1]["data"] == {"already_sent": [a1.id]}
