@@ -124,6 +124,9 @@ class Settings(BaseSettings):
     mastodon_app_name: str = "Beffroi"
     bluesky_api_url: str = "https://bsky.social"
 
+    # How long the one-tap approval link of an e-mail stays valid.
+    approval_link_ttl_hours: int = Field(default=48, ge=1, le=720)
+
     @field_validator("database_url")
     @classmethod
     def _normalise_database_url(cls, value: str) -> str:

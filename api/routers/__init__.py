@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from api.routers import accounts, auth, authorities, health, media, members
+from api.routers import accounts, auth, authorities, editorial, health, media, members, posts
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -11,4 +11,6 @@ ROUTERS: list[APIRouter] = [
     members.router,
     media.router,
     accounts.router,
+    editorial.router,
+    posts.router,
 ]

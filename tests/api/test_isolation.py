@@ -26,6 +26,7 @@ from tests.factories import (
     bearer,
     make_account,
     make_authority,
+    make_editorial,
     make_media,
     make_member,
 )
@@ -40,6 +41,7 @@ class World:
     b_token_id: int
     b_media_id: int
     b_account_id: int
+    b_editorial: dict[str, int] | None = None
 
 
 # How to name a resource of authority B for each path parameter.
@@ -50,6 +52,12 @@ FACTORIES: dict[str, Callable[[World], object]] = {
     "media_id": lambda w: w.b_media_id,
     "network": lambda _: "instagram",
     "account_id": lambda w: w.b_account_id,
+    "objective_id": lambda w: (w.b_editorial or {})["objective_id"],
+    "audience_id": lambda w: (w.b_editorial or {})["audience_id"],
+    "pillar_id": lambda w: (w.b_editorial or {})["pillar_id"],
+    "campaign_id": lambda w: (w.b_editorial or {})["campaign_id"],
+    "election_id": lambda w: (w.b_editorial or {})["election_id"],
+    "post_id": lambda w: (w.b_editorial or {})["post_id"],
 }
 # Routes whose parameters are not tenant data, and why.
 EXEMPT = {
@@ -77,6 +85,7 @@ def world(session: Session, settings: Settings) -> World:
     membership = session.exec(select(Membership).where(Membership.user_id == b_admin.id)).one()
     b_media = make_media(session, settings, b, by=b_admin)
     account = make_account(session, b)
+    editorial = make_editorial(session, b, targets=[account], author=b_admin)
     return World(
         a=a,
         b=b,
@@ -84,6 +93,7 @@ def world(session: Session, settings: Settings) -> World:
         b_token_id=token.id,  # type: ignore[arg-type]
         b_media_id=b_media.id,  # type: ignore[arg-type]
         b_account_id=account.id,  # type: ignore[arg-type]
+        b_editorial=editorial,
     )
 
 
