@@ -102,6 +102,48 @@ def install(app: FastAPI, *, html: HtmlRenderer | None = None) -> None:
         log.exception("Unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
         return respond(request, InternalError())
 
+    document(app)
+
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "Error",
+    "type": "object",
+    "required": ["error", "detail"],
+    "properties": {
+        "error": {"type": "string", "description": "Code de l'erreur, stable."},
+        "detail": {"type": "string", "description": "Phrase en français : quoi faire."},
+    },
+    "additionalProperties": True,
+}
+
+
+def document(app: FastAPI) -> None:
+    """Describe in /openapi.json the errors the API really answers: `{"error", "detail", ...}`
+    for every 4xx (FastAPI documents its own 422 shape, which this API never sends)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        schemas["Error"] = ERROR_SCHEMA
+        for name in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(name, None)
+        answer = {
+            "description": "Erreur de l'appelant, expliquée en français.",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                responses.pop("422", None)
+                responses["4XX"] = answer
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
 
 # --- French sentences for pydantic's validation errors -------------------------------------------
 

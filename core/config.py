@@ -124,6 +124,8 @@ class Settings(BaseSettings):
     mastodon_app_name: str = "Beffroi"
     bluesky_api_url: str = "https://bsky.social"
 
+    # How long the one-tap approval link of an e-mail stays valid.
+    approval_link_ttl_hours: int = Field(default=48, ge=1, le=720)
     # --- calendar and rules (core.rules, core.calendar) ------------------------------------------
     # An account with no post for more than this many days is flagged in the calendar.
     abandoned_account_days: int = Field(default=14, ge=1, le=365)

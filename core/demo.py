@@ -11,6 +11,7 @@ from core.accounts.models import Account, AccountKind, Network
 from core.authorities import service as authorities
 from core.authorities.models import Authority, AuthorityCreate, AuthorityKind, Membership, Role
 from core.config import Settings
+from core.posts import demo as posts_demo
 from core.users import service as users
 
 DEMO_SLUG = "val-de-brume"
@@ -75,6 +76,8 @@ def seed(session: Session, settings: Settings) -> list[DemoLogin]:
                 )
             )
     _seed_accounts(session, settings, authority)
+    session.flush()
+    posts_demo.seed(session, settings, authority=authority)
     if users.get_by_email(session, OPERATOR.email) is None:
         users.create(
             session,

@@ -17,7 +17,16 @@ from core.accounts.models import Account, AccountHealth, Network
 from core.authorities.models import Authority, Membership, Role
 from core.calendar.models import PostingSlot
 from core.config import Settings
-from core.editorial.models import Election, ElectionKind, Pillar
+from core.editorial.models import (
+    Audience,
+    Campaign,
+    Election,
+    ElectionKind,
+    KpiMetric,
+    KpiPeriod,
+    Objective,
+    Pillar,
+)
 from core.media import service as media_service
 from core.media.models import MediaAsset
 from core.posts import publications
@@ -192,6 +201,47 @@ def make_post(
         publications.schedule(session, post)
     session.commit()
     return post
+
+
+def make_editorial(
+    session: Session,
+    authority: Authority,
+    *,
+    targets: Sequence[Account] = (),
+    author: User | None = None,
+) -> dict[str, int]:
+    """One of each piece of the editorial line, and a draft post using them; returns their ids
+    by path parameter name."""
+    objective = Objective(
+        authority_id=authority.id,  # type: ignore[arg-type]
+        name="Faire connaître les démarches en ligne",
+        kpi_metric=KpiMetric.clicks,
+        kpi_target=2000,
+        kpi_period=KpiPeriod.quarter,
+    )
+    audience = Audience(authority_id=authority.id, name="Familles")  # type: ignore[arg-type]
+    session.add_all([objective, audience])
+    session.flush()
+    campaign = Campaign(
+        authority_id=authority.id,  # type: ignore[arg-type]
+        name="Rentrée",
+        objective_id=objective.id,
+        starts_on=date(2026, 9, 1),
+        ends_on=date(2026, 9, 30),
+    )
+    session.add(campaign)
+    session.commit()
+    pillar = make_pillar(session, authority)
+    election = make_election(session, authority)
+    post = make_post(session, authority, targets=targets, author=author, pillar_id=pillar.id)
+    return {
+        "objective_id": objective.id,  # type: ignore[dict-item]
+        "audience_id": audience.id,  # type: ignore[dict-item]
+        "campaign_id": campaign.id,  # type: ignore[dict-item]
+        "pillar_id": pillar.id,  # type: ignore[dict-item]
+        "election_id": election.id,  # type: ignore[dict-item]
+        "post_id": post.id,  # type: ignore[dict-item]
+    }
 
 
 def make_slot(session: Session, account: Account, **overrides: Any) -> PostingSlot:

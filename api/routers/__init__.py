@@ -8,9 +8,11 @@ from api.routers import (
     authorities,
     calendar,
     checks,
+    editorial,
     health,
     media,
     members,
+    posts,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -20,6 +22,8 @@ ROUTERS: list[APIRouter] = [
     members.router,
     media.router,
     accounts.router,
+    editorial.router,
+    posts.router,
     checks.router,
     calendar.router,
 ]

@@ -50,7 +50,11 @@ def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ready", "database": "ok", "migrations": current})
 
 
-@router.get("/metrics")
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
 def metrics(request: Request) -> Response:
     """Métriques au format Prometheus : requêtes HTTP, et ce que publient les autres modules."""
     registry: CollectorRegistry = request.app.state.metrics_registry

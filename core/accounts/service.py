@@ -13,8 +13,9 @@ from core.accounts.models import Account, AccountHealth, AccountUpdate, Network
 from core.authorities import service as authorities
 from core.authorities.models import Authority
 from core.config import Settings
-from core.errors import InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput, NotFound
 from core.i18n import N_
+from core.posts.models import Publication, PublicationStatus
 from core.tenancy import for_authority
 
 
@@ -66,6 +67,24 @@ def update(
 
 
 def delete(session: Session, *, account: Account) -> None:
+    """Forget the account; refused while posts are scheduled (or being sent) on it."""
+    waiting = session.exec(
+        for_authority(select(Publication), account.authority_id).where(
+            Publication.account_id == account.id,
+            col(Publication.status).in_(
+                (PublicationStatus.scheduled, PublicationStatus.publishing)
+            ),
+        )
+    ).all()
+    if waiting:
+        raise Conflict(
+            N_(
+                "Ce compte a {count} publication(s) programmée(s) ou en cours d'envoi : "
+                "annulez-les ou retirez-les de ce compte avant de le supprimer."
+            ),
+            count=len(waiting),
+            extra={"post_ids": sorted({p.post_id for p in waiting})},
+        )
     session.delete(account)
 
 

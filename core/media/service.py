@@ -33,6 +33,7 @@ from core.media.models import (
     RenditionRead,
 )
 from core.media.rules import PNG, RULES, ImageProperties, rules_for
+from core.posts.models import POST_STATUS_LABELS, Post, PostMedia, PostStatus
 from core.tenancy import for_authority
 from core.users.models import User
 
@@ -86,7 +87,7 @@ def renditions_of(session: Session, *, media: Sequence[MediaAsset]) -> list[Medi
 
 
 def usages(
-    session: Session,  # noqa: ARG001 - the posts' query (below) will use it
+    session: Session,
     *,
     authority: Authority,
     media_ids: Iterable[int],
@@ -103,8 +104,27 @@ def usages(
                 blocks_deletion=True,
             )
         )
-    # Posts add their query here (post_media joined with post): one MediaUsage(kind="post", …)
-    # per post, blocking deletion while the post is scheduled or being published.
+    # Every post keeps its images (the history shows what was approved and published), so any
+    # use by a post blocks deletion; the database refuses it too (ON DELETE RESTRICT).
+    ids = [media_id for media_id in found if media_id is not None]
+    if ids:
+        rows = session.exec(
+            for_authority(select(Post, PostMedia.media_id), authority.id)  # type: ignore[arg-type]
+            .join(PostMedia, col(PostMedia.post_id) == Post.id)
+            .where(col(PostMedia.media_id).in_(ids))
+            .order_by(col(Post.id))
+        )
+        for post, media_id in rows:
+            found[media_id].append(
+                MediaUsage(
+                    kind="post",
+                    label=N_("publication n° {id} ({status})").format(
+                        id=post.id, status=POST_STATUS_LABELS[PostStatus(post.status)]
+                    ),
+                    id=post.id,
+                    blocks_deletion=True,
+                )
+            )
     return found
 
 

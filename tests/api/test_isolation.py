@@ -26,9 +26,9 @@ from tests.factories import (
     bearer,
     make_account,
     make_authority,
+    make_editorial,
     make_media,
     make_member,
-    make_post,
     make_slot,
 )
 from web.pages import router as pages_router
@@ -42,7 +42,7 @@ class World:
     b_token_id: int
     b_media_id: int
     b_account_id: int
-    b_post_id: int = 0
+    b_editorial: dict[str, int] | None = None
     b_slot_id: int = 0
 
 
@@ -54,7 +54,12 @@ FACTORIES: dict[str, Callable[[World], object]] = {
     "media_id": lambda w: w.b_media_id,
     "network": lambda _: "instagram",
     "account_id": lambda w: w.b_account_id,
-    "post_id": lambda w: w.b_post_id,
+    "objective_id": lambda w: (w.b_editorial or {})["objective_id"],
+    "audience_id": lambda w: (w.b_editorial or {})["audience_id"],
+    "pillar_id": lambda w: (w.b_editorial or {})["pillar_id"],
+    "campaign_id": lambda w: (w.b_editorial or {})["campaign_id"],
+    "election_id": lambda w: (w.b_editorial or {})["election_id"],
+    "post_id": lambda w: (w.b_editorial or {})["post_id"],
     "slot_id": lambda w: w.b_slot_id,
 }
 # Routes whose parameters are not tenant data, and why.
@@ -83,6 +88,7 @@ def world(session: Session, settings: Settings) -> World:
     membership = session.exec(select(Membership).where(Membership.user_id == b_admin.id)).one()
     b_media = make_media(session, settings, b, by=b_admin)
     account = make_account(session, b)
+    editorial = make_editorial(session, b, targets=[account], author=b_admin)
     return World(
         a=a,
         b=b,
@@ -90,7 +96,7 @@ def world(session: Session, settings: Settings) -> World:
         b_token_id=token.id,  # type: ignore[arg-type]
         b_media_id=b_media.id,  # type: ignore[arg-type]
         b_account_id=account.id,  # type: ignore[arg-type]
-        b_post_id=make_post(session, b, targets=[account], author=b_admin).id,  # type: ignore[arg-type]
+        b_editorial=editorial,
         b_slot_id=make_slot(session, account).id,  # type: ignore[arg-type]
     )
 

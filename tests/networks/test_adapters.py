@@ -189,9 +189,11 @@ def test_revoked_tokens_are_auth_expired(connect: Connect, network: Network) -> 
 def test_timeouts_are_retryable_with_unknown_outcome(
     connect: Connect, image_host: ImageHost, network: Network
 ) -> None:
-    account = connect(network, timeout=0.4)
+    # Long enough that the calls before the committing one (Instagram's container, the image
+    # fetched from the image host) answer in time on a loaded machine.
+    account = connect(network, timeout=1.5)
     account.adapter.verify()
-    account.knobs(fail_after_commit=1, fail_after_commit_mode="timeout", hang=1.5)
+    account.knobs(fail_after_commit=1, fail_after_commit_mode="timeout", hang=3)
     with pytest.raises(RetryableError) as raised:
         account.adapter.publish(
             post_for(network, image_host, "Coupure d'eau rue Haute", 1), idempotency_key="t-1"
