@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Response, UploadFile
 from pydantic import BaseModel
 
-from api.deps import AdminDep, CurrentUserDep, EditorDep, MemberDep, SessionDep, SettingsDep
-from api.routers.checks import VisiblePostDep, _member_or_404
+from api.deps import AdminDep, EditorDep, MemberDep, SessionDep, SettingsDep
+from api.routers.posts import PathId, PostDep, PostMemberDep
 from core import clock
 from core.accounts import service as accounts
 from core.accounts.models import Account
@@ -81,7 +81,7 @@ def put_calendar_settings(
 # --- posting slots -----------------------------------------------------------------------------
 
 
-def get_account(session: SessionDep, member: MemberDep, account_id: int) -> Account:
+def get_account(session: SessionDep, member: MemberDep, account_id: PathId) -> Account:
     return accounts.get(session, authority=member.authority, account_id=account_id)
 
 
@@ -106,7 +106,7 @@ def add_slot(
 
 @router.delete("/authorities/{slug}/accounts/{account_id}/slots/{slot_id}", status_code=204)
 def delete_slot(
-    account: AccountDep, slot_id: int, session: SessionDep, _editor: EditorDep
+    account: AccountDep, slot_id: PathId, session: SessionDep, _editor: EditorDep
 ) -> Response:
     slots.delete_slot(session, slot=slots.get_slot(session, account=account, slot_id=slot_id))
     return Response(status_code=204)
@@ -119,10 +119,9 @@ class Queued(BaseModel):
 
 
 @router.post("/posts/{post_id}/queue", response_model=Queued)
-def queue_post(post: VisiblePostDep, session: SessionDep, user: CurrentUserDep) -> Queued:
+def queue_post(post: PostDep, session: SessionDep, member: PostMemberDep) -> Queued:
     """Place la publication dans le prochain créneau libre de chacun de ses comptes (le premier
     moment libre pour tous)."""
-    member = _member_or_404(session, post, user)
     if not member.can_edit:
         raise PermissionDenied(
             N_("Cette action est réservée aux chargé·es de communication et aux administrateurs.")
