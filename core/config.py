@@ -126,6 +126,12 @@ class Settings(BaseSettings):
 
     # How long the one-tap approval link of an e-mail stays valid.
     approval_link_ttl_hours: int = Field(default=48, ge=1, le=720)
+    # --- calendar and rules (core.rules, core.calendar) ------------------------------------------
+    # An account with no post for more than this many days is flagged in the calendar.
+    abandoned_account_days: int = Field(default=14, ge=1, le=365)
+    # In a pre-electoral period, warn when an account's posts of a week pass this share of its
+    # weekly average over the twelve months before the period.
+    regularity_threshold_percent: int = Field(default=120, ge=100, le=1000)
 
     @field_validator("database_url")
     @classmethod

@@ -2,6 +2,7 @@
 
 from core.accounts.models import Account, OAuthState
 from core.authorities.models import Authority, Membership
+from core.calendar.models import CalendarFeedToken, PostingSlot
 from core.editorial.models import (
     Audience,
     Campaign,
@@ -31,6 +32,7 @@ __all__ = [
     "ApprovalLink",
     "Audience",
     "Authority",
+    "CalendarFeedToken",
     "Campaign",
     "EditorialLine",
     "Election",
@@ -48,6 +50,7 @@ __all__ = [
     "PostEvent",
     "PostMedia",
     "PostObjective",
+    "PostingSlot",
     "Publication",
     "User",
     "WorkerHeartbeat",

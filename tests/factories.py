@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import itertools
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import cache
 from typing import Any
 
@@ -15,6 +15,7 @@ from sqlmodel import Session
 from core import security
 from core.accounts.models import Account, AccountHealth, Network
 from core.authorities.models import Authority, Membership, Role
+from core.calendar.models import PostingSlot
 from core.config import Settings
 from core.editorial.models import (
     Audience,
@@ -29,7 +30,7 @@ from core.editorial.models import (
 from core.media import service as media_service
 from core.media.models import MediaAsset
 from core.posts import publications
-from core.posts.models import Post, PostStatus, Publication
+from core.posts.models import Post, PostStatus, Publication, PublicationStatus
 from core.users import service as users
 from core.users.models import TokenKind, User
 
@@ -241,3 +242,34 @@ def make_editorial(
         "election_id": election.id,  # type: ignore[dict-item]
         "post_id": post.id,  # type: ignore[dict-item]
     }
+
+
+def make_slot(session: Session, account: Account, **overrides: Any) -> PostingSlot:
+    values: dict[str, Any] = {
+        "authority_id": account.authority_id,
+        "account_id": account.id,
+        "weekday": 1,
+        "local_time": time(12, 15),
+    }
+    values.update(overrides)
+    slot = PostingSlot(**values)
+    session.add(slot)
+    session.commit()
+    return slot
+
+
+def make_published_post(
+    session: Session, authority: Authority, *, targets: Sequence[Account], at: datetime
+) -> Post:
+    """A post that went out at `at` on every target, as the engine leaves it."""
+    post = make_post(
+        session, authority, targets=targets, status=PostStatus.approved, scheduled_at=at
+    )
+    post.status = PostStatus.published
+    session.add(post)
+    for publication in publications.of_post(session, post):
+        publication.status = PublicationStatus.published
+        publication.published_at = at
+        session.add(publication)
+    session.commit()
+    return post

@@ -2,7 +2,18 @@
 
 from fastapi import APIRouter
 
-from api.routers import accounts, auth, authorities, editorial, health, media, members, posts
+from api.routers import (
+    accounts,
+    auth,
+    authorities,
+    calendar,
+    checks,
+    editorial,
+    health,
+    media,
+    members,
+    posts,
+)
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -13,4 +24,6 @@ ROUTERS: list[APIRouter] = [
     accounts.router,
     editorial.router,
     posts.router,
+    checks.router,
+    calendar.router,
 ]

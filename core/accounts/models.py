@@ -95,6 +95,8 @@ class Account(AccountBase, table=True):
     health_message: str | None = Field(default=None, max_length=1000)
     last_checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)
+    # Mastodon: the instance's `configuration.statuses.max_characters` (500 when unknown).
+    max_characters: int | None = Field(default=None, ge=1)
 
     @property
     def connected(self) -> bool:

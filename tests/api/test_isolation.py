@@ -29,6 +29,7 @@ from tests.factories import (
     make_editorial,
     make_media,
     make_member,
+    make_slot,
 )
 from web.pages import router as pages_router
 
@@ -42,6 +43,7 @@ class World:
     b_media_id: int
     b_account_id: int
     b_editorial: dict[str, int] | None = None
+    b_slot_id: int = 0
 
 
 # How to name a resource of authority B for each path parameter.
@@ -58,6 +60,7 @@ FACTORIES: dict[str, Callable[[World], object]] = {
     "campaign_id": lambda w: (w.b_editorial or {})["campaign_id"],
     "election_id": lambda w: (w.b_editorial or {})["election_id"],
     "post_id": lambda w: (w.b_editorial or {})["post_id"],
+    "slot_id": lambda w: w.b_slot_id,
 }
 # Routes whose parameters are not tenant data, and why.
 EXEMPT = {
@@ -94,6 +97,7 @@ def world(session: Session, settings: Settings) -> World:
         b_media_id=b_media.id,  # type: ignore[arg-type]
         b_account_id=account.id,  # type: ignore[arg-type]
         b_editorial=editorial,
+        b_slot_id=make_slot(session, account).id,  # type: ignore[arg-type]
     )
 
 

@@ -1,0 +1,741 @@
+"""The monthly calendar of an authority, in its timezone: each day with its posts, and for the
+month the pillar mix against each pillar's target share, the audiences and objectives covered,
+empty days, abandoned accounts, days over quota, pre-electoral periods and silence windows, public
+and school holidays, free posting slots and, in a pre-electoral period, the regularity figures."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from pydantic import BaseModel
+from sqlmodel import Session, col, select
+
+from core import clock, electoral
+from core.accounts.models import Account, Network
+from core.authorities.models import Authority
+from core.calendar import holidays, slots
+from core.calendar.models import WEEKDAYS
+from core.config import Settings
+from core.editorial.models import ELECTION_KIND_LABELS, Audience, ElectionKind, Objective, Pillar
+from core.errors import InvalidInput
+from core.i18n import N_
+from core.posts.models import (
+    Post,
+    PostAudience,
+    PostObjective,
+    PostStatus,
+    Publication,
+    PublicationStatus,
+)
+from core.rules import electoral as electoral_rules
+from core.rules import quotas
+from core.tenancy import for_authority
+
+M = TypeVar("M", Audience, Objective)
+MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+EXCERPT = 120
+
+
+class BadMonth(InvalidInput):
+    code = "invalid_month"
+    detail = N_("Indiquez le mois sous la forme AAAA-MM, par exemple 2026-12.")
+
+
+def parse_month(value: str) -> date:
+    match = MONTH.match(value.strip())
+    if not match or not 1900 < int(match.group(1)) < 3000:
+        raise BadMonth(extra={"field": "month"})
+    return date(int(match.group(1)), int(match.group(2)), 1)
+
+
+def month_end(first: date) -> date:
+    following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)
+
+
+# --- answer ------------------------------------------------------------------------------------
+
+
+class TargetRead(BaseModel):
+    account_id: int
+    network: Network
+    status: PublicationStatus
+
+
+class CalendarPost(BaseModel):
+    id: int
+    status: PostStatus
+    time: str  # local HH:MM
+    scheduled_at: datetime
+    pillar_id: int | None
+    text: str  # an excerpt
+    targets: list[TargetRead]
+
+
+class FreeSlot(BaseModel):
+    account_id: int
+    time: str
+    at: datetime
+
+
+class DayQuota(BaseModel):
+    account_id: int
+    count: int
+    limit: int
+
+
+class Day(BaseModel):
+    date: date
+    weekday: str
+    posts: list[CalendarPost]
+    public_holiday: str | None
+    school_holiday: str | None
+    pre_electoral: bool
+    silence: bool
+    over_quota: list[DayQuota]
+    free_slots: list[FreeSlot]
+
+
+class PillarMix(BaseModel):
+    pillar_id: int | None
+    name: str
+    color: str | None
+    target_share: int
+    posts: int
+    share: float  # percent of the month's posts
+
+
+class Coverage(BaseModel):
+    id: int
+    name: str
+    posts: int
+
+
+class Gap(BaseModel):
+    account_id: int
+    name: str
+    network: Network
+    last_post_at: datetime | None
+    since: date
+    until: date
+    days: int
+
+
+class OverQuota(BaseModel):
+    date: date
+    account_id: int
+    count: int
+    limit: int
+
+
+class WindowRead(BaseModel):
+    election_id: int
+    election: str
+    starts_at: datetime
+    ends_at: datetime
+    round_day: date | None = None
+
+
+class WeekFigure(BaseModel):
+    week_start: date
+    planned: int
+    over: bool
+
+
+class AccountRegularity(BaseModel):
+    account_id: int
+    name: str
+    weekly_average_before: float
+    weeks: list[WeekFigure]
+
+
+class MonthComparison(BaseModel):
+    month: str
+    posts: int
+    posts_a_year_before: int
+
+
+class Regularity(BaseModel):
+    period_starts_at: datetime
+    threshold_percent: int
+    accounts: list[AccountRegularity]
+    months: list[MonthComparison]
+
+
+class CalendarMonth(BaseModel):
+    month: str
+    timezone: str
+    school_zone: str | None
+    days: list[Day]
+    pillar_mix: list[PillarMix]
+    audiences: list[Coverage]
+    objectives: list[Coverage]
+    empty_days: list[date]
+    abandoned_accounts: list[Gap]
+    over_quota: list[OverQuota]
+    pre_electoral_periods: list[WindowRead]
+    silence_windows: list[WindowRead]
+    public_holidays: dict[date, str]
+    school_holidays: dict[date, str]
+    free_slots: int
+    regularity: Regularity | None
+
+
+# --- building ----------------------------------------------------------------------------------
+
+
+def school_zone(authority: Authority) -> str | None:
+    zone = (authority.settings or {}).get("school_zone")
+    return zone if zone in holidays.SCHOOL_ZONES else None
+
+
+def month(
+    session: Session,
+    settings: Settings,
+    *,
+    authority: Authority,
+    first: date,
+    only_author_id: int | None = None,
+) -> CalendarMonth:
+    """The month starting on `first`. With `only_author_id` (a contributor), the days list only
+    that person's posts; the month's figures still describe the whole plan."""
+    assert authority.id is not None
+    tz = authority.timezone
+    zone = ZoneInfo(tz)
+    last = month_end(first)
+    start, _ = quotas.day_bounds(first, tz)
+    _, end = quotas.day_bounds(last, tz)
+    posts = _posts(session, authority.id, start, end)
+    targets = _targets(session, authority.id, start, end)
+    accounts = list(session.exec(for_authority(select(Account), authority.id)).all())
+    planned = [p for p in posts if p.status not in quotas.NOT_PLANNED]
+    planned_ids = {p.id for p in planned}
+
+    by_day: dict[date, list[CalendarPost]] = defaultdict(list)
+    per_account_day: Counter[tuple[date, int]] = Counter()
+    taken: set[tuple[int, datetime]] = set()
+    busy_days: set[date] = set()
+    instants: list[tuple[int, datetime]] = []
+    for post in posts:
+        local = post.scheduled_at.astimezone(zone)
+        post_targets = targets.get(post.id, [])
+        if post.id in planned_ids:
+            busy_days.add(local.date())
+            for target in post_targets:
+                if target.status != PublicationStatus.cancelled:
+                    per_account_day[(local.date(), target.account_id)] += 1
+                    taken.add((target.account_id, post.scheduled_at))
+                    instants.append((target.account_id, post.scheduled_at))
+        if only_author_id is not None and post.author_id != only_author_id:
+            continue
+        by_day[local.date()].append(
+            CalendarPost.model_construct(
+                id=post.id,
+                status=post.status,
+                time=local.strftime("%H:%M"),
+                scheduled_at=post.scheduled_at,
+                pillar_id=post.pillar_id,
+                text=_excerpt(post.text),
+                targets=post_targets,
+            )
+        )
+
+    over = _over_quota(per_account_day, accounts)
+    elections = electoral.elections_of(session, authority.id)
+    periods = [
+        w for w in electoral.pre_electoral_periods(elections, tz) if _overlaps(w, start, end)
+    ]
+    silences = [w for w in electoral.silence_windows(elections, tz) if _overlaps(w, start, end)]
+    public = holidays.public(first, last, timezone=tz)
+    zone_letter = school_zone(authority)
+    school = holidays.school(first, last, zone=zone_letter)
+    free = _free_slots(session, authority.id, accounts, first, last, tz, taken)
+
+    days = []
+    day = first
+    while day <= last:
+        day_start, day_end = quotas.day_bounds(day, tz)
+        days.append(
+            Day(
+                date=day,
+                weekday=WEEKDAYS[day.weekday()],
+                posts=sorted(by_day.get(day, []), key=lambda p: (p.scheduled_at, p.id)),
+                public_holiday=public.get(day),
+                school_holiday=school.get(day),
+                pre_electoral=any(_overlaps(w, day_start, day_end) for w in periods),
+                silence=any(_overlaps(w, day_start, day_end) for w in silences),
+                over_quota=[
+                    DayQuota(account_id=o.account_id, count=o.count, limit=o.limit)
+                    for o in over
+                    if o.date == day
+                ],
+                free_slots=free.get(day, []),
+            )
+        )
+        day += timedelta(days=1)
+
+    return CalendarMonth(
+        month=first.strftime("%Y-%m"),
+        timezone=tz,
+        school_zone=zone_letter,
+        days=days,
+        pillar_mix=_pillar_mix(session, authority.id, planned),
+        audiences=_coverage(
+            session,
+            _all(session, Audience, authority.id),
+            col(PostAudience.audience_id),
+            col(PostAudience.post_id),
+            start,
+            end,
+        ),
+        objectives=_coverage(
+            session,
+            _all(session, Objective, authority.id),
+            col(PostObjective.objective_id),
+            col(PostObjective.post_id),
+            start,
+            end,
+        ),
+        empty_days=[d.date for d in days if d.date not in busy_days],
+        abandoned_accounts=_gaps(
+            session, settings, authority.id, accounts, planned, targets, first, last, tz, start
+        ),
+        over_quota=over,
+        pre_electoral_periods=[_window(w) for w in periods],
+        silence_windows=[_window(w) for w in silences],
+        public_holidays=public,
+        school_holidays=school,
+        free_slots=sum(len(v) for v in free.values()),
+        regularity=_regularity(
+            session, settings, authority, accounts, periods, first, last, instants
+        )
+        if periods
+        else None,
+    )
+
+
+def _all(session: Session, model: type[M], authority_id: int) -> list[M]:
+    stmt = for_authority(select(model), authority_id).order_by(model.name)
+    return list(session.exec(stmt).all())
+
+
+def _excerpt(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= EXCERPT else flat[: EXCERPT - 1].rstrip() + "…"
+
+
+def _overlaps(window: electoral.Window, start: datetime, end: datetime) -> bool:
+    return window.starts_at < end and start < window.ends_at
+
+
+def _window(w: electoral.Window) -> WindowRead:
+    assert w.election.id is not None
+    return WindowRead(
+        election_id=w.election.id,
+        election=str(ELECTION_KIND_LABELS[ElectionKind(w.election.kind)]),
+        starts_at=w.starts_at,
+        ends_at=w.ends_at,
+        round_day=w.round_day,
+    )
+
+
+@dataclass(frozen=True)
+class _Post:
+    """The columns of a post the calendar shows: plain rows, not ORM objects (a busy month has
+    hundreds of posts)."""
+
+    id: int
+    status: PostStatus
+    scheduled_at: datetime
+    pillar_id: int | None
+    text: str
+    author_id: int | None
+
+
+def _posts(session: Session, authority_id: int, start: datetime, end: datetime) -> list[_Post]:
+    stmt = (
+        for_authority(
+            sa.select(
+                col(Post.id),
+                col(Post.status),
+                col(Post.scheduled_at),
+                col(Post.pillar_id),
+                col(Post.text),
+                col(Post.author_id),
+            ),
+            authority_id,
+        )
+        .where(
+            col(Post.scheduled_at) >= start,
+            col(Post.scheduled_at) < end,
+            col(Post.status) != PostStatus.cancelled,
+        )
+        .order_by(col(Post.scheduled_at), col(Post.id))
+    )
+    return [
+        _Post(
+            id=i or 0,
+            status=PostStatus(st),
+            scheduled_at=at,
+            pillar_id=pillar,
+            text=text,
+            author_id=author,
+        )
+        for i, st, at, pillar, text, author in session.execute(stmt).all()
+        if at is not None
+    ]
+
+
+def _targets(
+    session: Session, authority_id: int, start: datetime, end: datetime
+) -> dict[int, list[TargetRead]]:
+    stmt = (
+        for_authority(
+            select(Post.id, Publication.account_id, Publication.status, Account.network),
+            authority_id,
+        )
+        .join(Publication, col(Publication.post_id) == col(Post.id))
+        .join(Account, col(Account.id) == col(Publication.account_id))
+        .where(
+            col(Post.scheduled_at) >= start,
+            col(Post.scheduled_at) < end,
+            col(Post.status) != PostStatus.cancelled,
+        )
+        .order_by(col(Publication.id))
+    )
+    found: dict[int, list[TargetRead]] = defaultdict(list)
+    for post_id, account_id, status, network in session.exec(stmt).all():
+        # Trusted values from the database: built without validation (hundreds per month).
+        found[post_id or 0].append(
+            TargetRead.model_construct(
+                account_id=account_id,
+                network=Network(network),
+                status=PublicationStatus(status),
+            )
+        )
+    return found
+
+
+def _over_quota(
+    per_account_day: Counter[tuple[date, int]], accounts: Sequence[Account]
+) -> list[OverQuota]:
+    limits = {a.id: quotas.quota_of(a) for a in accounts}
+    found = []
+    for (day, account_id), n in sorted(per_account_day.items()):
+        limit = limits.get(account_id)
+        if limit is not None and n > limit:
+            found.append(OverQuota(date=day, account_id=account_id, count=n, limit=limit))
+    return found
+
+
+def _pillar_mix(session: Session, authority_id: int, planned: Sequence[_Post]) -> list[PillarMix]:
+    pillars = session.exec(
+        for_authority(select(Pillar), authority_id).order_by(col(Pillar.name))
+    ).all()
+    counts = Counter(p.pillar_id for p in planned)
+    total = len(planned)
+
+    def share(n: int) -> float:
+        return round(100 * n / total, 1) if total else 0.0
+
+    mix = [
+        PillarMix(
+            pillar_id=p.id,
+            name=p.name,
+            color=p.color,
+            target_share=p.target_share,
+            posts=counts.get(p.id, 0),
+            share=share(counts.get(p.id, 0)),
+        )
+        for p in pillars
+        if p.active or counts.get(p.id, 0)
+    ]
+    if counts.get(None):
+        mix.append(
+            PillarMix(
+                pillar_id=None,
+                name="Sans thématique",
+                color=None,
+                target_share=0,
+                posts=counts[None],
+                share=share(counts[None]),
+            )
+        )
+    return mix
+
+
+def _coverage(
+    session: Session,
+    rows: Sequence[Audience] | Sequence[Objective],
+    key: Any,
+    link_post_id: Any,
+    start: datetime,
+    end: datetime,
+) -> list[Coverage]:
+    """How many of the month's planned posts speak to each audience (or serve each objective)."""
+    if not rows:
+        return []
+    stmt = (
+        select(key, sa.func.count())
+        .join(Post, col(Post.id) == link_post_id)
+        .where(
+            col(Post.authority_id) == rows[0].authority_id,
+            col(Post.scheduled_at) >= start,
+            col(Post.scheduled_at) < end,
+            col(Post.status).not_in(quotas.NOT_PLANNED),
+        )
+        .group_by(key)
+    )
+    counts = {k: int(n) for k, n in session.exec(stmt).all()}
+    return [
+        Coverage(id=row.id, name=row.name, posts=counts.get(row.id, 0))
+        for row in rows
+        if row.id is not None
+    ]
+
+
+def _gaps(
+    session: Session,
+    settings: Settings,
+    authority_id: int,
+    accounts: Sequence[Account],
+    planned: Sequence[_Post],
+    targets: dict[int, list[TargetRead]],
+    first: date,
+    last: date,
+    tz: str,
+    start: datetime,
+) -> list[Gap]:
+    """Stretches of more than N days without any post for an account, within the month."""
+    zone = ZoneInfo(tz)
+    limit = settings.abandoned_account_days
+    before = _last_before(session, authority_id, [a.id for a in accounts if a.id], start)
+    times: dict[int, list[datetime]] = defaultdict(list)
+    for post in planned:
+        for target in targets.get(post.id, []):
+            if target.status != PublicationStatus.cancelled:
+                times[target.account_id].append(post.scheduled_at)
+    found = []
+    _, month_stop = quotas.day_bounds(last, tz)
+    for account in accounts:
+        assert account.id is not None
+        previous = before.get(account.id)
+        origin = previous or account.created_at
+        for moment in [*sorted(times.get(account.id, [])), month_stop]:
+            days = (moment - origin).days
+            if days > limit:
+                since = max(origin.astimezone(zone).date() + timedelta(days=1), first)
+                # The day of the next post is not a day without a post.
+                until = min(moment.astimezone(zone).date() - timedelta(days=1), last)
+                if since <= until:
+                    found.append(
+                        Gap(
+                            account_id=account.id,
+                            name=account.name,
+                            network=account.network,
+                            last_post_at=previous if origin is previous else None,
+                            since=since,
+                            until=until,
+                            days=days,
+                        )
+                    )
+            origin = previous = moment
+    return found
+
+
+def _last_before(
+    session: Session, authority_id: int, account_ids: Sequence[int], start: datetime
+) -> dict[int, datetime]:
+    """Each account's last publication before the month that went out (or is scheduled), read
+    from the (account, due_at) index: one short index walk per account."""
+    found = {}
+    for account_id in account_ids:
+        stmt = (
+            for_authority(select(Publication.due_at), authority_id)
+            .where(
+                Publication.account_id == account_id,
+                col(Publication.due_at) < start,
+                col(Publication.status).in_(quotas.GOING_OUT),
+            )
+            .order_by(col(Publication.due_at).desc())
+            .limit(1)
+        )
+        last = session.exec(stmt).first()
+        if last is not None:
+            found[account_id] = _aware(last)
+    return found
+
+
+def _aware(value: Any) -> datetime:
+    # MAX() on SQLite gives back the stored text, not the column's type.
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _free_slots(
+    session: Session,
+    authority_id: int,
+    accounts: Sequence[Account],
+    first: date,
+    last: date,
+    tz: str,
+    taken: set[tuple[int, datetime]],
+) -> dict[date, list[FreeSlot]]:
+    """The slots still to come with no post of their account at that time."""
+    ids = [a.id for a in accounts if a.id is not None]
+    all_slots = slots.slots_of(session, authority_id=authority_id, account_ids=ids)
+    if not all_slots:
+        return {}
+    now = clock.now()
+    zone = ZoneInfo(tz)
+    found: dict[date, list[FreeSlot]] = defaultdict(list)
+    for slot, at in slots.slot_instants(all_slots, first, last, tz):
+        if at >= now and (slot.account_id, at) not in taken:
+            local = at.astimezone(zone)
+            found[local.date()].append(
+                FreeSlot(account_id=slot.account_id, time=local.strftime("%H:%M"), at=at)
+            )
+    return found
+
+
+def _regularity(
+    session: Session,
+    settings: Settings,
+    authority: Authority,
+    accounts: Sequence[Account],
+    periods: Sequence[electoral.Window],
+    first: date,
+    last: date,
+    month_instants: Sequence[tuple[int, datetime]],
+) -> Regularity:
+    assert authority.id is not None
+    tz = authority.timezone
+    period = min(periods, key=lambda w: w.starts_at)
+    ids = [a.id for a in accounts if a.id is not None]
+    baseline = electoral_rules.weekly_baseline(
+        session,
+        authority_id=authority.id,
+        account_ids=ids,
+        period_start=period.starts_at,
+        timezone=tz,
+    )
+    threshold = settings.regularity_threshold_percent
+    monday = first - timedelta(days=first.weekday())
+    weeks: list[tuple[date, datetime, datetime]] = []
+    while monday <= last:
+        week_start, _ = quotas.day_bounds(monday, tz)
+        week_end, _ = quotas.day_bounds(monday + timedelta(days=7), tz)
+        if week_end > period.starts_at and week_start < period.ends_at:
+            weeks.append((monday, week_start, week_end))
+        monday += timedelta(days=7)
+    per_week: list[Counter[int]] = [Counter() for _ in weeks]
+    if weeks:
+        # The month's own publications are known already; only the days of its first and last
+        # weeks outside the month are read.
+        month_start, _ = quotas.day_bounds(first, tz)
+        _, month_stop = quotas.day_bounds(last, tz)
+        edges = [(weeks[0][1], month_start), (month_stop, weeks[-1][2])]
+        around = [
+            pair
+            for edge_start, edge_end in edges
+            if edge_start < edge_end
+            for pair in quotas.planned_instants(
+                session, authority_id=authority.id, account_ids=ids, start=edge_start, end=edge_end
+            )
+        ]
+        starts = [w[1] for w in weeks]
+        for account_id, at in [*month_instants, *around]:
+            index = bisect.bisect_right(starts, at) - 1
+            if 0 <= index < len(weeks) and at < weeks[index][2]:
+                per_week[index][account_id] += 1
+    figures = []
+    for account in accounts:
+        assert account.id is not None
+        usual = baseline.get(account.id, 0.0)
+        figures.append(
+            AccountRegularity(
+                account_id=account.id,
+                name=account.name,
+                weekly_average_before=round(usual, 2),
+                weeks=[
+                    WeekFigure(
+                        week_start=w[0],
+                        planned=counts.get(account.id, 0),
+                        over=electoral_rules.over_threshold(
+                            counts.get(account.id, 0), usual, threshold
+                        )
+                        and counts.get(account.id, 0) > 0,
+                    )
+                    for w, counts in zip(weeks, per_week, strict=True)
+                ],
+            )
+        )
+    return Regularity(
+        period_starts_at=period.starts_at,
+        threshold_percent=threshold,
+        accounts=figures,
+        months=_months_compared(session, authority, period),
+    )
+
+
+def _months_compared(
+    session: Session, authority: Authority, period: electoral.Window
+) -> list[MonthComparison]:
+    """For each month of the period, the posts planned in it and in the same month a year
+    before (all accounts)."""
+    assert authority.id is not None
+    tz = authority.timezone
+    zone = ZoneInfo(tz)
+    months = []
+    current = period.starts_at.astimezone(zone).date().replace(day=1)
+    stop = period.ends_at.astimezone(zone).date()
+    while current <= stop:
+        months.append(current)
+        current = month_end(current) + timedelta(days=1)
+    firsts = [*months, *(_year_before(m) for m in months)]
+    # One round trip: a count per month, each read from the (authority, time, status) index.
+    counts = sa.union_all(
+        *(_month_count(authority.id, index, first, tz) for index, first in enumerate(firsts))
+    )
+    found = dict.fromkeys(range(len(firsts)), 0)
+    for _, index, n in session.execute(counts).all():
+        found[int(index)] = int(n)
+    return [
+        MonthComparison(
+            month=m.strftime("%Y-%m"),
+            posts=found[i],
+            posts_a_year_before=found[len(months) + i],
+        )
+        for i, m in enumerate(months)
+    ]
+
+
+def _month_count(authority_id: int, index: int, first: date, tz: str) -> Any:
+    start, _ = quotas.day_bounds(first, tz)
+    _, end = quotas.day_bounds(month_end(first), tz)
+    stmt = sa.select(
+        col(Post.authority_id), sa.literal(index).label("month_index"), sa.func.count()
+    )
+    return (
+        for_authority(stmt, authority_id)
+        .where(
+            col(Post.scheduled_at) >= start,
+            col(Post.scheduled_at) < end,
+            col(Post.status).not_in(quotas.NOT_PLANNED),
+        )
+        .group_by(col(Post.authority_id))
+    )
+
+
+def _year_before(first: date) -> date:
+    return first.replace(year=first.year - 1)
