@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session, col
@@ -26,6 +25,7 @@ from core.i18n import N_
 from core.posts import access, approvals, history, notify, publications
 from core.posts.access import Actor
 from core.posts.models import POST_STATUS_LABELS, EventChannel, Post, PostStatus, Publication
+from core.rules import checks as rules
 from core.users.models import User
 
 ALLOWED_FROM: dict[str, tuple[PostStatus, ...]] = {
@@ -44,10 +44,6 @@ ACTION_LABELS = {
     "publish_urgent": N_("la publier en urgence sans validation"),
     "cancel": N_("l'annuler"),
 }
-
-
-# A time set to "now" a moment ago is not in the past yet (the engine takes it at once).
-PAST_GRACE = timedelta(minutes=1)
 
 
 class TransitionRefused(Conflict):
@@ -78,54 +74,25 @@ def _require_state(post: Post, action: str) -> None:
 # --- rules --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Finding:
-    code: str
-    message: str
-    blocking: bool = True
-
-
-class RulesFailed(InvalidInput):
-    code = "rules"
-
-
 def _enforce_rules(
     session: Session,
-    settings: Settings,  # noqa: ARG001 - the full rules engine (core.rules) reads it
+    settings: Settings,
     post: Post,
     *,
     stage: str,
-    acknowledged: Sequence[str],  # noqa: ARG001 - warnings the approver accepted
+    acknowledged: Sequence[str],
 ) -> None:
-    """The checks before a post goes to review or is approved. For now: an empty text, no
-    target at submission, a time in the past. The rules engine of DESIGN.md section 4 plugs in
-    here."""
-    targets = publications.of_post(session, post)
-    findings: list[Finding] = []
-    if not post.text.strip():
-        findings.append(Finding("empty_text", N_("Le texte de la publication est vide.")))
-    if not targets:
-        findings.append(
-            Finding(
-                "no_target",
-                N_("Choisissez au moins un compte sur lequel publier (« targets »)."),
-            )
-        )
-    if post.scheduled_at is not None and post.scheduled_at < clock.now() - PAST_GRACE:
-        findings.append(
-            Finding(
-                "past_time",
-                N_("L'heure de publication est déjà passée : choisissez un moment à venir."),
-            )
-        )
-    blocking = [f for f in findings if f.blocking]
-    if blocking:
-        raise RulesFailed(
-            N_("Impossible de {stage} : {reasons}"),
-            stage=N_("l'envoyer en validation") if stage == "submit" else N_("la valider"),
-            reasons=" ".join(f.message for f in blocking),
-            extra={"findings": [{"code": f.code, "message": f.message} for f in blocking]},
-        )
+    """The rules of DESIGN.md section 4 (core.rules) before a post goes to review, is approved,
+    or is published urgently: errors block (RulesFailed, 422, every finding listed); at approval,
+    so do the warnings that need an acknowledgement the approver did not give."""
+    session.flush()
+    rules.enforce(
+        session,
+        settings,
+        post,
+        stage="approve" if stage == "approve" else "submit",
+        acknowledged=set(acknowledged),
+    )
 
 
 # --- transitions --------------------------------------------------------------------------------

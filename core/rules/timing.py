@@ -133,8 +133,12 @@ def check_instant(instant: datetime, timezone: str) -> list[Finding]:
     ]
 
 
+# "Now" is not in the past: a post set for this minute (urgent, "publish now") goes out at once.
+PAST_GRACE = timedelta(minutes=1)
+
+
 def check_past(instant: datetime, now: datetime, timezone: str) -> list[Finding]:
-    if instant >= now:
+    if instant >= now - PAST_GRACE:
         return []
     local = instant.astimezone(ZoneInfo(timezone))
     return [

@@ -87,7 +87,7 @@ def _publications(session: Session, post: Post) -> list:  # type: ignore[type-ar
 
 def test_time_in_the_past_and_no_target(session: Session, settings: Settings) -> None:
     town = make_authority(session)
-    post = make_post(session, town, scheduled_at=NOW - timedelta(minutes=1))
+    post = make_post(session, town, scheduled_at=NOW - timedelta(minutes=5))
     with clock.frozen(NOW):
         found = rules.check_post(session, settings, post)
     assert _codes(found) == [("no_target", "error", None), ("time_past", "error", None)]

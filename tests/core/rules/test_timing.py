@@ -70,8 +70,12 @@ def test_overseas_zones() -> None:
 def test_past_time_is_an_error() -> None:
     now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
     assert timing.check_past(now, now, "Europe/Paris") == []
-    (finding,) = timing.check_past(datetime(2026, 12, 1, 8, 59, tzinfo=UTC), now, "Europe/Paris")
+    # This very minute is not the past: a post set for "now" goes out at once.
+    assert (
+        timing.check_past(datetime(2026, 12, 1, 8, 59, 30, tzinfo=UTC), now, "Europe/Paris") == []
+    )
+    (finding,) = timing.check_past(datetime(2026, 12, 1, 8, 58, tzinfo=UTC), now, "Europe/Paris")
     assert finding.message == (
-        "L'heure de publication (1er décembre 2026 à 09:59) est passée : choisissez une heure à "
+        "L'heure de publication (1er décembre 2026 à 09:58) est passée : choisissez une heure à "
         "venir."
     )
