@@ -52,7 +52,9 @@ def preview(session: Session, settings: Settings, post: Post) -> dict[str, Any]:
         "targets": [
             {
                 "network": Network(account.network).label,
+                "network_code": account.network,
                 "account": account.name,
+                "handle": account.handle,
                 "text": pub.text or post.text,
             }
             for pub, account in rows

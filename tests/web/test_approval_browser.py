@@ -44,7 +44,7 @@ def test_one_tap_approval_on_a_phone(
     page = context.new_page()
     page.goto(f"{live_server}/approval/{token}")
     assert page.locator("h1").inner_text() == "Publication à valider"
-    assert "déviation par la place du marché" in page.locator(".approval-text").inner_text()
+    assert "déviation par la place du marché" in page.locator(".post-preview-text").inner_text()
     assert_accessible(page)
     if database_url.startswith("sqlite"):
         page.screenshot(path=str(screenshots_dir / "validation-390.png"), full_page=True)
