@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -43,6 +44,8 @@ def environment(locale: str, *, autoescape: bool = True) -> Environment:
         return format_datetime(value, fmt, tzinfo=ZoneInfo(timezone), locale=babel_locale)
 
     env.filters["datetime"] = datetime_filter
+    env.filters["date"] = lambda value, fmt="long": format_date(value, fmt, locale=babel_locale)
+    env.filters["decimal"] = lambda value: format_decimal(value, locale=babel_locale)
     env.globals.update(
         locale=locale,
         static_url=static_url,
