@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from api.deps import Member, SessionDep, SettingsDep
 from core import clock
 from core.accounts.models import NETWORK_LABELS, Account, Network
-from core.authorities.models import Authority, Role
+from core.authorities.models import Authority
 from core.calendar import feed
 from core.calendar import service as calendar
 from core.config import Settings
@@ -276,9 +276,7 @@ def day_view(
         is_past=day.date < today,
         weekend=day.date.weekday() >= 5,
         posts=[
-            post_view(p, lookup, day.date, can_move=can_move)
-            for p in day.posts
-            if filters.keeps(p)
+            post_view(p, lookup, day.date, can_move=can_move) for p in day.posts if filters.keeps(p)
         ],
         public_holiday=day.public_holiday,
         school_holiday=day.school_holiday,
@@ -346,7 +344,9 @@ def calendar_context(
         first = calendar.parse_month(month) if month else today.replace(day=1)
     own_only = access.only_own(member)
     author = member.user.id if own_only else None
-    found = calendar.month(session, settings, authority=authority, first=first, only_author_id=author)
+    found = calendar.month(
+        session, settings, authority=authority, first=first, only_author_id=author
+    )
     days = {d.date: d for d in found.days}
     if monday is not None:
         for other in {monday.replace(day=1), (monday + timedelta(days=6)).replace(day=1)} - {first}:
@@ -385,15 +385,16 @@ def calendar_context(
         "mix_total": sum(m.posts for m in found.pillar_mix),
         "empty_ranges": ranges(found.empty_days),
         "over_quota": [
-            (o.date, lookup.account_name(o.account_id), o.count, o.limit)
-            for o in found.over_quota
+            (o.date, lookup.account_name(o.account_id), o.count, o.limit) for o in found.over_quota
         ],
         "abandoned": [(g, lookup.account_name(g.account_id)) for g in found.abandoned_accounts],
         "regularity_warnings": _regularity_warnings(found, lookup),
         "uncovered_audiences": [a.name for a in found.audiences if a.posts == 0],
         "uncovered_objectives": [o.name for o in found.objectives if o.posts == 0],
         "statuses": [
-            (s.value, gettext(POST_STATUS_LABELS[s])) for s in PostStatus if s != PostStatus.cancelled
+            (s.value, gettext(POST_STATUS_LABELS[s]))
+            for s in PostStatus
+            if s != PostStatus.cancelled
         ],
         "views": {
             v: _url(base, view=None if v == "month" else v, month=this_month, **query)
@@ -412,9 +413,7 @@ def calendar_context(
     if view == "week":
         assert monday is not None
         week_days = [make(days[monday + timedelta(days=i)]) for i in range(7)]
-        hours = sorted(
-            set(WORKING_HOURS) | {int(p.time[:2]) for d in week_days for p in d.posts}
-        )
+        hours = sorted(set(WORKING_HOURS) | {int(p.time[:2]) for d in week_days for p in d.posts})
         context.update(
             week_days=week_days,
             hours=hours,
