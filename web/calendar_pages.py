@@ -457,15 +457,16 @@ def _pillars_version(lookup: Lookup) -> str:
 
 def _regularity_warnings(
     found: calendar.CalendarMonth, lookup: Lookup
-) -> list[tuple[str, date, int, float]]:
+) -> list[tuple[str, float, list[tuple[date, int]]]]:
+    """Per account, the weeks above its usual rhythm: one line per account, not per week."""
     if found.regularity is None:
         return []
-    return [
-        (lookup.account_name(a.account_id), w.week_start, w.planned, a.weekly_average_before)
-        for a in found.regularity.accounts
-        for w in a.weeks
-        if w.over
-    ]
+    warnings = []
+    for a in found.regularity.accounts:
+        weeks = [(w.week_start, w.planned) for w in a.weeks if w.over]
+        if weeks:
+            warnings.append((lookup.account_name(a.account_id), a.weekly_average_before, weeks))
+    return warnings
 
 
 def _moved_notice(

@@ -128,7 +128,14 @@ def test_the_planned_month_as_the_comms_team_sees_it(
         "Période préélectorale"
         not in text.split("Le mois de décembre 2026 en bref")[0].split("Les jours du mois")[1]
     )
-    assert "Régularité : X mairie (X), 2 publications la semaine du 30 novembre" in text
+    assert (
+        "Régularité : X mairie (X) publie plus qu'avant la période (0 par semaine en moyenne). "
+        "Semaines au-dessus du seuil de 120 % : du 30 nov. (2)."
+    ) in text
+    assert (
+        "Régularité : Mastodon mairie (Mastodon) publie plus qu'avant la période (0 par semaine "
+        "en moyenne). Semaines au-dessus du seuil de 120 % : du 30 nov. (1), du 14 déc. (2)."
+    ) in text
     assert "jeudi 10 décembre 1 créneau libre 12:15 · Mastodon mairie (Mastodon)" in text
     assert "4 créneaux de publication libres à venir ce mois-ci." in text
     # Each day to come has its "add a post" link; past days do not.
