@@ -51,6 +51,8 @@ def environment(locale: str, *, autoescape: bool = True) -> Environment:
         static_url=static_url,
         role_label=lambda role: i18n.translations(locale).gettext(ROLE_LABELS[Role(role)]),
         locale_names=i18n.LOCALE_NAMES,
+        # Which of a message's two forms a count takes: French says "0 publication".
+        singular=(lambda n: n <= 1) if locale == "fr" else (lambda n: n == 1),
     )
     return env
 

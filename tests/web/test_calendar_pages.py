@@ -437,3 +437,15 @@ def test_the_private_feed_link(client: TestClient, session: Session, frozen: obj
     assert answer.status_code == 303
     assert "révoqué" in text_of(client.get(answer.headers["location"]).text)
     assert client.get(feed_url).status_code == 404
+
+
+def test_the_calendar_in_english(client: TestClient, session: Session, frozen: object) -> None:
+    data = plan(session)
+    sign_in(client, data["editor"].email)  # type: ignore[attr-defined]
+    client.post("/language", data={"locale": "en", "csrf_token": csrf_of(client, "/")})
+    text = text_of(client.get("/a/val-de-brume/calendar?month=2026-12").text)
+    assert "Calendar: December 2026" in text
+    assert "Travaux 2 posts · 50 % of the month · target 50 %" in text
+    assert "4 posts planned this month." in text
+    assert "Thursday 3 December" in text
+    assert "Quota exceeded on 3 December: X mairie (X), 2 posts for 1 at most." in text
