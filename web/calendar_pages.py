@@ -8,12 +8,13 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
@@ -182,6 +183,8 @@ class PostView:
     text: str
     targets: list[TargetView]
     movable: bool
+    # The move link's name for screen readers ("la publication du 3 décembre à 12:15").
+    move_label: str = ""
 
 
 @dataclass
@@ -211,10 +214,12 @@ class Lookup:
     accounts: dict[int, Account]
     campaigns: dict[int, Campaign]
     gettext: Callable[[str], str]
-    names: dict[int, str] = field(default_factory=dict)
+    locale: str = "fr"
 
     @classmethod
-    def read(cls, session: Session, authority_id: int, gettext: Callable[[str], str]) -> Lookup:
+    def read(
+        cls, session: Session, authority_id: int, gettext: Callable[[str], str], locale: str
+    ) -> Lookup:
         def rows(model: Any) -> list[Any]:
             stmt = for_authority(select(model), authority_id).order_by(col(model.name))
             return list(session.exec(stmt).all())
@@ -224,7 +229,16 @@ class Lookup:
             accounts={a.id: a for a in rows(Account)},
             campaigns={c.id: c for c in rows(Campaign)},
             gettext=gettext,
+            locale=locale,
         )
+
+    @property
+    def networks(self) -> dict[str, str]:
+        """The networks of the authority's accounts, code to label."""
+        return {
+            Network(a.network).value: self.gettext(NETWORK_LABELS[Network(a.network)])
+            for a in self.accounts.values()
+        }
 
     def account_name(self, account_id: int) -> str:
         account = self.accounts.get(account_id)
@@ -237,7 +251,7 @@ MOVABLE = (PostStatus.draft, PostStatus.in_review, PostStatus.approved)
 
 
 def post_view(
-    post: calendar.CalendarPost, lookup: Lookup, day: date, *, can_move: bool
+    post: calendar.CalendarPost, lookup: Lookup, day: date, *, can_move: bool, day_label: str
 ) -> PostView:
     gettext = lookup.gettext
     pillar = lookup.pillars.get(post.pillar_id) if post.pillar_id else None
@@ -264,19 +278,25 @@ def post_view(
             for t in post.targets
         ],
         movable=can_move and post.status in MOVABLE,
+        move_label=gettext(N_("la publication du %(day)s à %(time)s"))
+        % {"day": day_label, "time": post.time},
     )
 
 
 def day_view(
     day: calendar.Day, lookup: Lookup, filters: Filters, *, today: date, can_move: bool
 ) -> DayView:
+    # Formatted once per day, not once per post: a busy month has hundreds of posts.
+    label = format_date(day.date, "d MMMM", locale=i18n.babel_locale(lookup.locale))
     return DayView(
         date=day.date,
         is_today=day.date == today,
         is_past=day.date < today,
         weekend=day.date.weekday() >= 5,
         posts=[
-            post_view(p, lookup, day.date, can_move=can_move) for p in day.posts if filters.keeps(p)
+            post_view(p, lookup, day.date, can_move=can_move, day_label=label)
+            for p in day.posts
+            if filters.keeps(p)
         ],
         public_holiday=day.public_holiday,
         school_holiday=day.school_holiday,
@@ -329,7 +349,8 @@ def calendar_context(
 ) -> dict[str, Any]:
     authority = member.authority
     assert authority.id is not None
-    gettext = i18n.translations(locale_of(request)).gettext
+    locale = locale_of(request)
+    gettext = i18n.translations(locale).gettext
     if view not in VIEWS:
         raise BadView(extra={"field": "view"})
     zone = ZoneInfo(authority.timezone)
@@ -355,7 +376,7 @@ def calendar_context(
             )
             days.update({d.date: d for d in more.days})
 
-    lookup = Lookup.read(session, authority.id, gettext)
+    lookup = Lookup.read(session, authority.id, gettext, locale)
     can_move = member.can_edit
     can_add = member.can_edit
 
@@ -408,7 +429,9 @@ def calendar_context(
         "feed_url": None,
         "feed_revoked": False,
         "moved": _moved_notice(session, settings, member, moved, gettext) if moved else None,
-        "here": str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
+        "move_next": quote(
+            str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""), safe=""
+        ),
     }
     if view == "week":
         assert monday is not None
