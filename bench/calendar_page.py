@@ -49,7 +49,8 @@ PASSWORD = "bench-mot-de-passe"
 def calendar_bench() -> ModuleType:
     """bench/calendar.py under another name (it cannot be imported as `calendar`)."""
     spec = importlib.util.spec_from_file_location("bench_calendar", Path(HERE) / "calendar.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
