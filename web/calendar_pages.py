@@ -14,7 +14,6 @@ from typing import Annotated, Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
@@ -38,7 +37,7 @@ from core.rules.findings import Finding, Severity
 from core.tenancy import for_authority
 from web import i18n
 from web.deps import CsrfDep, PageMemberDep, PagePostDep, PagePostMemberDep
-from web.templating import locale_of, render
+from web.templating import format_day, locale_of, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -287,7 +286,7 @@ def day_view(
     day: calendar.Day, lookup: Lookup, filters: Filters, *, today: date, can_move: bool
 ) -> DayView:
     # Formatted once per day, not once per post: a busy month has hundreds of posts.
-    label = format_date(day.date, "d MMMM", locale=i18n.babel_locale(lookup.locale))
+    label = format_day(day.date, "d MMMM", lookup.locale)
     return DayView(
         date=day.date,
         is_today=day.date == today,

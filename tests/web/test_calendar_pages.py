@@ -92,7 +92,7 @@ def test_the_planned_month_as_the_comms_team_sees_it(
     assert "Calendrier : décembre 2026" in text
     # Monday first: 1 December 2026 is a Tuesday, in the second column; today is marked.
     assert 'class="cal-day cal-start-2 is-today' in page.text
-    assert re.search(r'aria-current="date"[^>]*>\s*<h3 class="cal-day-title">.*?mardi 1 décembre',
+    assert re.search(r'aria-current="date"[^>]*>\s*<h3 class="cal-day-title">.*?mardi 1er décembre',
                      page.text, re.S)  # fmt: skip
     # Posts by day, with time, pillar as text, networks and status.
     assert (
@@ -113,14 +113,14 @@ def test_the_planned_month_as_the_comms_team_sees_it(
     assert "Travaux 2 publications · 50 % du mois · cible 50 %" in text
     assert "Sans thématique 1 publication · 25 % du mois · cible 0 %" in text
     assert "4 publications prévues ce mois-ci." in text
-    assert "28 jours sans publication : 1–2 déc., 4–14 déc., 16–19 déc., 21–31 déc." in text
+    assert "28 jours sans publication : 1er–2 déc., 4–14 déc., 16–19 déc., 21–31 déc." in text
     assert "Quota dépassé le 3 décembre : X mairie (X), 2 publications pour 1 au plus." in text
     assert (
         "Compte délaissé : X mairie (X), aucune publication du 4 décembre au 31 décembre "
-        "(28 jours)."
+        "(28 jours d'affilée)."
     ) in text
     assert (
-        "Période préélectorale (Élections municipales) du 1 septembre 2026 au 21 mars 2027 : "
+        "Période préélectorale (Élections municipales) du 1er septembre 2026 au 21 mars 2027 : "
         "chaque publication est signalée"
     ) in text
     # The whole month is in the period: said once in the panel, not on every day.
@@ -160,7 +160,7 @@ def test_a_month_wholly_outside_any_period_and_an_empty_one(
     text = text_of(page.text)
     assert page.status_code == 200
     assert "Calendrier : février 2027" in text
-    assert "28 jours sans publication : 1–28 févr." in text
+    assert "28 jours sans publication : 1er–28 févr." in text
     assert "Aucune thématique dans la ligne éditoriale." in text
     assert "Vacances d'hiver" in text  # zone A, February 2027
     # 1 February 2027 is a Monday: first column.
