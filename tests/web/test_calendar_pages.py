@@ -250,6 +250,17 @@ def test_others_see_the_calendar_read_only(
     assert "/move" not in page.text
     assert "/posts/new" not in page.text
     assert "data-can-move" not in page.text
+    # A contributor sees only their own posts there, read-only too.
+    agent = make_member(session, data["town"], Role.contributor)  # type: ignore[arg-type]
+    make_post(session, data["town"], targets=[data["mastodon"]], author=agent,  # type: ignore[arg-type]
+              scheduled_at=at(18, 14), text="Atelier compost au jardin partagé.")  # fmt: skip
+    client.post("/logout", data={"csrf_token": csrf_of(client, "/")})
+    sign_in(client, agent.email)
+    page = client.get("/a/val-de-brume/calendar?month=2026-12&view=list")
+    assert page.status_code == 200
+    assert "Atelier compost" in page.text
+    assert "Travaux rue des Tilleuls" not in page.text
+    assert "/move" not in page.text
     outsider = make_member(session, make_authority(session), Role.admin)
     client.post("/logout", data={"csrf_token": csrf_of(client, "/")})
     sign_in(client, outsider.email)
