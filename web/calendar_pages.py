@@ -46,6 +46,8 @@ WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 CLOCK = re.compile(r"^([01]?\d|2[0-3])[:hH]([0-5]\d)(?::[0-5]\d)?$")
 HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+# Posts shown in a day of the month grid; the others are a link away, in the list.
+CELL_LIMIT = 6
 # The hours a week always shows; hours outside get a row only when a post is there.
 WORKING_HOURS = range(7, 22)
 # What a move can break: the time itself, the day's quota, the eve-of-vote silence.
@@ -401,6 +403,7 @@ def calendar_context(
         "lookup": lookup,
         "can_move": can_move,
         "can_add": can_add,
+        "cell_limit": CELL_LIMIT,
         "cal": found,
         "mix_total": sum(m.posts for m in found.pillar_mix),
         "empty_ranges": ranges(found.empty_days),

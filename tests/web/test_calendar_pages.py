@@ -460,3 +460,24 @@ def test_the_calendar_in_english(client: TestClient, session: Session, frozen: o
     assert "4 posts planned this month." in text
     assert "Thursday 3 December" in text
     assert "Quota exceeded on 3 December: X mairie (X), 2 posts for 1 at most." in text
+
+
+def test_a_busy_day_shows_its_first_posts_and_links_to_the_others(
+    client: TestClient, session: Session, frozen: object
+) -> None:
+    data = plan(session)
+    for hour in range(8, 16):
+        make_post(session, data["town"], targets=[data["mastodon"]],  # type: ignore[arg-type]
+                  scheduled_at=at(9, hour), text=f"Annonce de {hour} heures.")  # fmt: skip
+    sign_in(client, data["editor"].email)  # type: ignore[attr-defined]
+    page = client.get("/a/val-de-brume/calendar?month=2026-12")
+    day = re.search(r'data-drop-date="2026-12-09"(.*?)</li>\s*<li class="cal-day', page.text, re.S)
+    assert day
+    text = text_of(day.group(1))
+    assert [f"Annonce de {h} heures." in text for h in range(8, 16)] == [True] * 6 + [False] * 2
+    assert "+ 2 autres publications le mercredi 9 décembre" in text
+    assert 'href="/a/val-de-brume/calendar?view=list&amp;month=2026-12#list-2026-12-09"' in (
+        day.group(1)
+    )
+    listing = client.get("/a/val-de-brume/calendar?view=list&month=2026-12")
+    assert "Annonce de 15 heures." in listing.text
