@@ -6,14 +6,13 @@ from datetime import datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, File, Form, Path, Query, Response, UploadFile
+from fastapi import APIRouter, File, Form, Path, Query, Response, UploadFile
 from pydantic import BaseModel
 
-from api.deps import AdminDep, EditorDep, MemberDep, SessionDep, SettingsDep
-from api.routers.posts import PathId, PostDep, PostMemberDep
+from api.deps import AdminDep, EditorDep, MemberDep, PathId, SessionDep, SettingsDep
+from api.routers.accounts import AccountDep
+from api.routers.posts import PostDep, PostMemberDep
 from core import clock
-from core.accounts import service as accounts
-from core.accounts.models import Account
 from core.authorities import service as authorities
 from core.authorities.models import Role
 from core.calendar import feed, plan_csv, slots
@@ -79,13 +78,6 @@ def put_calendar_settings(
 
 
 # --- posting slots -----------------------------------------------------------------------------
-
-
-def get_account(session: SessionDep, member: MemberDep, account_id: PathId) -> Account:
-    return accounts.get(session, authority=member.authority, account_id=account_id)
-
-
-AccountDep = Annotated[Account, Depends(get_account)]
 
 
 @router.get("/authorities/{slug}/accounts/{account_id}/slots", response_model=list[SlotRead])
