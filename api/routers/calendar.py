@@ -217,6 +217,7 @@ class ImportReport(BaseModel):
 @router.post("/authorities/{slug}/calendar/import", status_code=201, response_model=ImportReport)
 def import_csv(
     session: SessionDep,
+    settings: SettingsDep,
     member: EditorDep,
     file: Annotated[UploadFile, File(description="Le planning en CSV")],
     only_valid: Annotated[bool, Form()] = False,
@@ -227,9 +228,7 @@ def import_csv(
     lignes valides sont alors importées et les autres listées dans `skipped`."""
     content = plan_csv.decode(file.file.read(plan_csv.MAX_BYTES + 1))
     rows = plan_csv.read_rows(session, authority=member.authority, content=content)
-    result = plan_csv.import_rows(
-        session, authority=member.authority, author=member.user, rows=rows, only_valid=only_valid
-    )
+    result = plan_csv.import_rows(session, settings, actor=member, rows=rows, only_valid=only_valid)
     return ImportReport(
         imported=len(result.imported), post_ids=result.imported, skipped=result.skipped
     )
