@@ -111,14 +111,16 @@ class Queued(BaseModel):
 
 
 @router.post("/posts/{post_id}/queue", response_model=Queued)
-def queue_post(post: PostDep, session: SessionDep, member: PostMemberDep) -> Queued:
+def queue_post(
+    post: PostDep, session: SessionDep, settings: SettingsDep, member: PostMemberDep
+) -> Queued:
     """Place la publication dans le prochain créneau libre de chacun de ses comptes (le premier
     moment libre pour tous)."""
     if not member.can_edit:
         raise PermissionDenied(
             N_("Cette action est réservée aux chargé·es de communication et aux administrateurs.")
         )
-    at = slots.queue(session, post=post)
+    at = slots.queue(session, settings, actor=member, post=post)
     local = at.astimezone(ZoneInfo(member.authority.timezone))
     assert post.id is not None
     return Queued(post_id=post.id, scheduled_at=at, local_time=local.isoformat(timespec="minutes"))
