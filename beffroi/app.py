@@ -22,6 +22,7 @@ from core.mail import service as mail
 from scheduler import jobs
 from scheduler import worker as scheduler_worker
 from web import approvals, oauth, pages
+from web import editorial as editorial_pages
 from web import inbox as approvals_inbox
 from web.emails import render_email
 from web.errors import render_error
@@ -87,6 +88,7 @@ def create_app(
     app.include_router(oauth.router)
     app.include_router(approvals.router)
     app.include_router(approvals_inbox.router)
+    app.include_router(editorial_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if settings.sandbox:
         # The networks' sandboxes in the same process, so that sandbox accounts work out of the
