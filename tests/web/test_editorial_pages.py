@@ -45,7 +45,7 @@ def rows(session: Session, model: Any) -> list[Any]:
 def test_the_admin_writes_the_mission_tone_and_network_roles(
     client: TestClient, session: Session, town: tuple[Authority, User]
 ) -> None:
-    authority, admin = town
+    _, admin = town
     sign_in(client, admin.email)
     page = post_form(
         client,
@@ -82,7 +82,7 @@ def test_the_admin_writes_the_mission_tone_and_network_roles(
 def test_objectives_audiences_campaigns_and_elections_are_created_edited_and_deleted(
     client: TestClient, session: Session, town: tuple[Authority, User]
 ) -> None:
-    authority, admin = town
+    _, admin = town
     sign_in(client, admin.email)
     post_form(
         client,
