@@ -134,7 +134,7 @@ def _page(
         "networks": [(n.value, n.label) for n in CONNECTABLE],
         "oauth_networks": [(n.value, n.label) for n in connect.OAUTH_NETWORKS],
         "kinds": [(k.value, gettext(label)) for k, label in KIND_LABELS.items()],
-        "weekdays": list(enumerate(day_names.values())),
+        "weekdays": [(i, day_names[i]) for i in range(7)],
         "people": sorted(people.items(), key=lambda p: p[1]),
         "sandbox_enabled": bool(settings.sandbox),
     }

@@ -12,14 +12,16 @@ import pytest
 from sqlmodel import Session
 
 from core.authorities.models import Role
+from core.config import Settings
 from core.posts.models import PostStatus
-from tests.conftest import assert_accessible
+from tests.conftest import SandboxServer, assert_accessible, make_settings
 from tests.factories import (
     PASSWORD,
     bearer,
     make_account,
     make_authority,
     make_editorial,
+    make_media,
     make_member,
     make_pillar,
     make_post,
@@ -91,3 +93,93 @@ def test_the_admin_edits_a_pillar_share_and_the_calendar_balance_follows(
     assert "Parts visées des thématiques actives : 65 % sur 100 %." in page.inner_text("#pillars")
     assert balance(live_server, headers)["Travaux"] == 25
     context.close()
+
+
+@pytest.fixture
+def settings(database_url: str, sandbox_server: SandboxServer, tmp_path: Path) -> Settings:
+    return make_settings(
+        database_url,
+        sandbox_url=sandbox_server.url,
+        network_timeout_seconds=5,
+        data_dir=tmp_path / "data",
+    )
+
+
+def test_the_admin_connects_a_sandbox_account_and_adds_a_slot(
+    browser: Any,
+    live_server: str,
+    session: Session,
+    settings: Settings,
+    screenshots_dir: Path,
+    database_url: str,
+) -> None:
+    authority = make_authority(session, name="Commune de Val-de-Brume", slug="val-de-brume")
+    admin = make_member(session, authority, Role.admin, name="Sophie Lemaire")
+    make_member(session, authority, Role.editor, name="Camille Martin")
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="fr-FR")
+    page = context.new_page()
+    sign_in(page, live_server, admin.email, "/a/val-de-brume/accounts")
+    assert page.locator("h1").inner_text() == "Comptes connectés"
+
+    # Keyboard and mouse alike: open the section, fill the form.
+    page.get_by_text("Un compte du bac à sable (pour s'entraîner)").click()
+    page.get_by_label("Réseau").first.select_option("mastodon")
+    page.locator("#sandbox-name").fill("Val-de-Brume sur Mastodon")
+    page.get_by_role("button", name="Créer le compte du bac à sable").click()
+    page.wait_for_url(f"{live_server}/a/val-de-brume/accounts#comptes")
+    card = page.locator(".account-card").first
+    assert "Val-de-Brume sur Mastodon" in card.inner_text()
+    assert "En bon état" in card.inner_text()
+    page.get_by_text("Un canal manuel (PanneauPocket, IntraMuros, site web…)").click()
+    page.locator("#manual-name").fill("PanneauPocket")
+    page.get_by_label("Personne chargée de publier").select_option(label="Camille Martin")
+    page.get_by_role("button", name="Ajouter le canal").click()
+    page.wait_for_url(f"{live_server}/a/val-de-brume/accounts#comptes")
+
+    mastodon = page.locator(".account-card", has_text="Val-de-Brume sur Mastodon")
+    mastodon.get_by_label("Jour").select_option("1")
+    mastodon.get_by_label("Heure").fill("12:15")
+    mastodon.get_by_role("button", name="Ajouter le créneau").click()
+    page.wait_for_load_state()
+    mastodon = page.locator(".account-card", has_text="Val-de-Brume sur Mastodon")
+    assert "mardi 12:15" in mastodon.locator(".slot-list").inner_text()
+    feed = mastodon.get_by_role("link", name="Fil du bac à sable")
+    assert feed.get_attribute("href").startswith(f"{settings.sandbox_base_url}/mastodon/feed/")
+    assert_accessible(page)
+    if database_url.startswith("sqlite"):
+        page.screenshot(path=str(screenshots_dir / "comptes-1440.png"), full_page=True)
+    context.close()
+
+
+def test_the_admin_sets_colours_zone_and_logo(
+    browser: Any,
+    live_server: str,
+    session: Session,
+    settings: Settings,
+    screenshots_dir: Path,
+    database_url: str,
+) -> None:
+    authority = make_authority(session, name="Commune de Val-de-Brume", slug="val-de-brume")
+    admin = make_member(session, authority, Role.admin, name="Sophie Lemaire")
+    make_media(session, settings, authority, alt_text="Blason de Val-de-Brume")
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="fr-FR")
+    page = context.new_page()
+    sign_in(page, live_server, admin.email, "/a/val-de-brume/settings")
+    assert page.locator("h1").inner_text() == "Paramètres"
+    page.get_by_label("Zone de vacances scolaires").select_option("B")
+    page.get_by_label("Blason de Val-de-Brume").check()
+    page.get_by_role("button", name="Enregistrer les paramètres").click()
+    page.wait_for_url(f"{live_server}/a/val-de-brume/settings?done=saved#collectivite")
+    assert page.get_by_role("status").inner_text() == "Paramètres enregistrés."
+    assert page.get_by_label("Zone de vacances scolaires").input_value() == "B"
+    assert page.get_by_role("img", name="Blason de Val-de-Brume").count() == 1
+    page.get_by_role("button", name="Créer mon lien d'agenda").click()
+    assert "/calendar.ics?token=" in page.locator("#feed-url").inner_text()
+    assert_accessible(page)
+    if database_url.startswith("sqlite"):
+        page.screenshot(path=str(screenshots_dir / "parametres-1440.png"), full_page=True)
+    context.close()
+    session.rollback()
+    session.refresh(authority)
+    assert authority.settings["school_zone"] == "B"
+    assert authority.logo_media_id is not None
