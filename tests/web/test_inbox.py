@@ -3,6 +3,7 @@ rules' warnings; approve, ask for changes, reject; refusals explained in French.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -11,7 +12,9 @@ from sqlmodel import Session, select
 
 from core import clock
 from core.authorities.models import Role
+from core.config import Settings
 from core.editorial.models import PillarApprover
+from core.posts import approvals
 from core.posts.models import Post, PostEvent, PostStatus
 from tests.conftest import reload
 from tests.factories import make_account, make_authority, make_election, make_member, make_pillar
@@ -241,3 +244,47 @@ def test_a_form_without_csrf_is_refused(
     assert answer.status_code == 403
     reload(session, post)
     assert post.status == PostStatus.in_review
+
+
+def test_the_email_link_page_shows_the_warnings_and_takes_the_acknowledgement(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    authority = make_authority(session, name="Commune de Rodez", slug="rodez")
+    mayor = make_member(session, authority, Role.approver, name="Hélène Maire")
+    account = make_account(session, authority, name="Rodez sur Mastodon")
+    pillar = make_pillar(session, authority, name="Réalisations", promotes_achievements=True)
+    make_election(session, authority, first_round=date(2026, 9, 20), second_round=None)
+    post = make_post(
+        session,
+        authority,
+        targets=[account],
+        pillar_id=pillar.id,
+        text="La nouvelle médiathèque ouvre ses portes. #mediatheque",
+    )
+    token = approvals.issue(session, settings, post=post, user=mayor)
+    session.commit()
+    path = f"/approval/{token}"
+    page = client.get(path)
+    assert page.status_code == 200
+    text = text_of(page.text)
+    assert "Avertissement Le hashtag #mediatheque n'est pas écrit en CamelCase" in text
+    assert "période préélectorale" in text
+    assert "Je prends acte de ces avertissements" in text
+    match = re.search(r'name="form_token" value="([0-9a-f]+)"', page.text)
+    assert match is not None
+
+    refused = client.post(f"{path}/approve", data={"form_token": match.group(1)})
+    assert refused.status_code == 422
+    assert "ne respecte pas encore toutes les règles" in text_of(refused.text)
+    reload(session, post)
+    assert post.status == PostStatus.in_review
+
+    done = client.post(
+        f"{path}/approve",
+        data={"form_token": match.group(1), "acknowledge": "pre_electoral_achievements"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    reload(session, post)
+    assert post.status == PostStatus.approved
+    assert post.acknowledged == ["pre_electoral_achievements"]
