@@ -101,7 +101,7 @@ def _page(
         items.append(
             {
                 "account": account,
-                "network": Network(account.network).label,
+                "network": gettext(Network(account.network).label),
                 "kind": gettext(KIND_LABELS[AccountKind(account.kind)]),
                 "health": gettext(ACCOUNT_HEALTH_LABELS[AccountHealth(account.health)]),
                 "assignee": people.get(account.assignee_id) if account.assignee_id else None,
@@ -131,7 +131,7 @@ def _page(
         "failed": failed,
         "done": done,
         "values": forms_values,
-        "networks": [(n.value, n.label) for n in CONNECTABLE],
+        "networks": [(n.value, gettext(n.label)) for n in CONNECTABLE],
         "oauth_networks": [(n.value, n.label) for n in connect.OAUTH_NETWORKS],
         "kinds": [(k.value, gettext(label)) for k, label in KIND_LABELS.items()],
         "weekdays": [(i, day_names[i]) for i in range(7)],
@@ -315,7 +315,7 @@ def _confirm(
         "authority": member.authority,
         "member": member,
         "account": account,
-        "network": Network(account.network).label,
+        "network": _gettext(request)(Network(account.network).label),
         "error": error,
     }
     return render(request, "account_delete.html", context, status_code=status_code)

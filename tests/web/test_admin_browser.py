@@ -92,6 +92,15 @@ def test_the_admin_edits_a_pillar_share_and_the_calendar_balance_follows(
     page.wait_for_url(f"{live_server}/a/val-de-brume/editorial#pillars")
     assert "Parts visées des thématiques actives : 65 % sur 100 %." in page.inner_text("#pillars")
     assert balance(live_server, headers)["Travaux"] == 25
+
+    # Deleting asks first; the confirmation page is accessible too.
+    page.get_by_role("link", name="Supprimer Culture").click()
+    assert page.locator("h1").inner_text() == "Supprimer « Culture » ?"
+    assert_accessible(page)
+    page.get_by_role("button", name="Supprimer définitivement").click()
+    page.wait_for_url(f"{live_server}/a/val-de-brume/editorial#pillars")
+    assert "Culture" not in page.inner_text("#pillars")
+    assert "Culture" not in balance(live_server, headers)
     context.close()
 
 
@@ -143,11 +152,19 @@ def test_the_admin_connects_a_sandbox_account_and_adds_a_slot(
     page.wait_for_load_state()
     mastodon = page.locator(".account-card", has_text="Val-de-Brume sur Mastodon")
     assert "mardi 12:15" in mastodon.locator(".slot-list").inner_text()
-    feed = mastodon.get_by_role("link", name="Fil du bac à sable")
+    feed = mastodon.get_by_role("link", name="Fil du bac à sable Val-de-Brume sur Mastodon")
     assert feed.get_attribute("href").startswith(f"{settings.sandbox_base_url}/mastodon/feed/")
     assert_accessible(page)
     if database_url.startswith("sqlite"):
         page.screenshot(path=str(screenshots_dir / "comptes-1440.png"), full_page=True)
+    page.get_by_role("link", name="Supprimer PanneauPocket").click()
+    assert page.locator("h1").inner_text() == (
+        "Supprimer le compte « PanneauPocket » (Canal manuel) ?"
+    )
+    assert_accessible(page)
+    page.get_by_role("button", name="Supprimer définitivement").click()
+    page.wait_for_url(f"{live_server}/a/val-de-brume/accounts#comptes")
+    assert page.locator(".account-card").count() == 1
     context.close()
 
 

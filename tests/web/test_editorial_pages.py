@@ -268,3 +268,22 @@ def test_others_read_but_do_not_write_and_other_authorities_are_unknown(
     assert gone.status_code == 404
     assert client.get("/a/rodez/editorial/nothing/1").status_code == 404
     assert len(rows(session, Audience)) == 1
+
+
+def test_the_pages_speak_english_when_chosen(
+    client: TestClient, session: Session, town: tuple[Authority, User]
+) -> None:
+    authority, admin = town
+    make_pillar(session, authority, name="Travaux", target_share=40)
+    sign_in(client, admin.email)
+    client.post(
+        "/language",
+        data={"locale": "en", "next": "/", "csrf_token": csrf_of(client, "/a/millau/editorial")},
+    )
+    editorial = text_of(client.get("/a/millau/editorial").text)
+    assert "Target shares of active pillars: 40 % of 100 %." in editorial
+    assert "40 % of the month" in editorial
+    assert "Connect an account" in text_of(client.get("/a/millau/accounts").text)
+    assert "School-holiday zone" in text_of(client.get("/a/millau/settings").text)
+    approvals = text_of(client.get("/a/millau/approvals").text)
+    assert "Only elected officials with the approver role approve posts." in approvals
