@@ -38,6 +38,21 @@ def sign_in(page: Any, live_server: str, email: str, path: str) -> None:
     page.wait_for_url(f"{live_server}{path}")
 
 
+def fits_a_phone(page: Any, screenshot: Path | None) -> None:
+    """The page at 390 px wide: nothing wider than the screen, still accessible."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    wide = page.evaluate(
+        "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 391)"
+        ".map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"
+        ".slice(0, 8)"
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, wide
+    assert_accessible(page)
+    if screenshot is not None:
+        page.screenshot(path=str(screenshot), full_page=True)
+    page.set_viewport_size({"width": 1440, "height": 900})
+
+
 def balance(live_server: str, headers: dict[str, str]) -> dict[str, int]:
     answer = httpx.get(
         f"{live_server}/api/v1/authorities/val-de-brume/calendar?month=2026-12", headers=headers
@@ -75,6 +90,7 @@ def test_the_admin_edits_a_pillar_share_and_the_calendar_balance_follows(
     assert_accessible(page)
     if database_url.startswith("sqlite"):
         page.screenshot(path=str(screenshots_dir / "ligne-editoriale-1440.png"), full_page=True)
+    fits_a_phone(page, None)
 
     page.get_by_role("link", name="Modifier Travaux").click()
     share = page.get_by_label("Part visée du mois (%)")
@@ -157,6 +173,9 @@ def test_the_admin_connects_a_sandbox_account_and_adds_a_slot(
     assert_accessible(page)
     if database_url.startswith("sqlite"):
         page.screenshot(path=str(screenshots_dir / "comptes-1440.png"), full_page=True)
+    fits_a_phone(
+        page, screenshots_dir / "comptes-390.png" if database_url.startswith("sqlite") else None
+    )
     page.get_by_role("link", name="Supprimer PanneauPocket").click()
     assert page.locator("h1").inner_text() == (
         "Supprimer le compte « PanneauPocket » (Canal manuel) ?"
@@ -195,6 +214,7 @@ def test_the_admin_sets_colours_zone_and_logo(
     assert_accessible(page)
     if database_url.startswith("sqlite"):
         page.screenshot(path=str(screenshots_dir / "parametres-1440.png"), full_page=True)
+    fits_a_phone(page, None)
     context.close()
     session.rollback()
     session.refresh(authority)
