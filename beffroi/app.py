@@ -22,6 +22,7 @@ from core.mail import service as mail
 from scheduler import jobs
 from scheduler import worker as scheduler_worker
 from web import approvals, oauth, pages
+from web import posts as post_pages
 from web.emails import render_email
 from web.errors import render_error
 from web.templating import STATIC_DIR
@@ -85,6 +86,7 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(oauth.router)
     app.include_router(approvals.router)
+    app.include_router(post_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if settings.sandbox:
         # The networks' sandboxes in the same process, so that sandbox accounts work out of the
