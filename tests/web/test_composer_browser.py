@@ -142,9 +142,7 @@ def test_the_comms_team_plans_a_post_in_the_composer(
     assert post.text == text
 
 
-def test_the_browser_counts_as_the_server(
-    browser: Any, live_server: str, session: Session
-) -> None:
+def test_the_browser_counts_as_the_server(browser: Any, live_server: str, session: Session) -> None:
     town = _town(session)
     editor = make_member(session, town, Role.editor)
     make_account(session, town, network=Network.x)
@@ -193,9 +191,9 @@ def test_an_agent_proposes_a_post_with_a_photo(
     assert page.get_by_label("Votre texte").input_value().startswith("Le gymnase rénové")
     assert page.get_by_label("Date suggérée").input_value() == "2026-12-14"
     page.get_by_label("Photo (JPEG, PNG, WebP ou GIF)").set_input_files(str(photo))
-    page.get_by_label("Description de la photo pour qui ne la voit pas (obligatoire avec une photo)").fill(
+    page.get_by_label("Description de la photo", exact=False).fill(
         "La salle du gymnase rénové, parquet neuf et paniers de basket."
-    )  # fmt: skip
+    )
     page.get_by_role("button", name="Proposer à l'équipe communication").click()
     page.wait_for_url(f"{live_server}/a/val-de-brume/proposals?saved=*")
     assert "Votre proposition est enregistrée" in page.get_by_role("status").inner_text()
