@@ -356,7 +356,6 @@ class Outcome:
     errors: list[str] = field(default_factory=list)
     findings: list[Finding] | None = None
     notice: str | None = None
-    preview: dict[str, Any] | None = None
 
 
 def _composer(
@@ -390,7 +389,7 @@ def _composer(
             continue
     library_ids = {m.id for m in library}
     library += [m for m in chosen if m.id not in library_ids]
-    variants = []
+    variants: list[dict[str, Any]] = []
     for account in all_accounts:
         network = Network(account.network)
         body = form.variants.get(account.id or 0, "")
@@ -407,6 +406,22 @@ def _composer(
                 "limit": measured.limit if measured else None,
             }
         )
+    preview = {
+        "text": form.text,
+        "targets": [
+            {
+                "account_id": v["account"].id,
+                "network": v["network"].label,
+                "network_code": v["network"].value,
+                "account": v["account"].name,
+                "handle": v["account"].handle,
+                "text": v["text"].strip() or form.text.strip(),
+                "hidden": not v["selected"],
+            }
+            for v in variants
+        ],
+        "images": [{"alt": m.alt_text, "url": media.file_url(authority, m)} for m in chosen],
+    }
     findings = outcome.findings
     urgent_pillars = [p.id for p in pillars if p.urgent]
     editor = member.can_edit
@@ -431,7 +446,7 @@ def _composer(
         "findings": _findings_view(findings, all_accounts, gettext)
         if findings is not None
         else None,
-        "preview": outcome.preview,
+        "preview": preview,
         "can_urgent": editor and bool(urgent_pillars),
         "urgent_pillar_ids": urgent_pillars,
         "rules": counting_rules(),
@@ -461,6 +476,7 @@ def _findings_view(
             "figure": x.figure,
             "target": names.get(x.account_id) if x.account_id else None,
             "code": x.code,
+            "acknowledgeable": x.acknowledgeable,
         }
         for x in findings
     ]
@@ -525,6 +541,14 @@ def _add_visual(session: Session, settings: Settings, member: Member, form: Comp
     return N_("Le visuel a été créé et ajouté à la publication ; vérifiez son texte alternatif.")
 
 
+def _translated(error: AppError, gettext: Callable[[str], str]) -> str:
+    # The form's own field names (date de publication…) are messages too.
+    label = error.params.get("label")
+    if isinstance(label, str):
+        error.params["label"] = gettext(label)
+    return error.translated(gettext)
+
+
 def _handle(
     request: Request,
     session: Session,
@@ -554,7 +578,7 @@ def _handle(
             status_code=422, proposal=proposal,
         )  # fmt: skip
     except AppError as error:
-        outcome.errors = [error.translated(gettext)]
+        outcome.errors = [_translated(error, gettext)]
         return _composer(
             request, session, settings, member, form, post=post, outcome=outcome,
             status_code=error.status_code, proposal=proposal,
@@ -591,7 +615,6 @@ def _handle(
                 slots.queue(session, post=saved)
             if checking:
                 outcome.findings = rules.check_post(session, settings, saved)
-                outcome.preview = _preview(session, settings, saved)
                 nested.rollback()
             else:
                 if form.action == "submit":
@@ -619,7 +642,7 @@ def _handle(
             status_code=error.status_code, proposal=proposal,
         )  # fmt: skip
     except AppError as error:
-        outcome.errors = [error.translated(gettext)]
+        outcome.errors = [_translated(error, gettext)]
         return _composer(
             request, session, settings, member, form, post=post, outcome=outcome,
             status_code=error.status_code, proposal=proposal,

@@ -16,16 +16,26 @@ from core.accounts.models import Network
 from core.authorities.models import Authority, Role
 from core.config import Settings
 from core.media.models import MediaAsset
-from core.posts.models import EventChannel, Post, PostEvent, PostStatus, Publication
+from core.posts.models import (
+    EventChannel,
+    Post,
+    PostEvent,
+    PostObjective,
+    PostStatus,
+    Publication,
+    PublicationStatus,
+)
 from core.rules import text as counting
 from tests.conftest import reload
 from tests.factories import (
     make_account,
     make_authority,
+    make_editorial,
     make_media,
     make_member,
     make_pillar,
     make_post,
+    make_published_post,
     make_slot,
 )
 from tests.web.helpers import csrf_of, sign_in, text_of
@@ -447,3 +457,80 @@ def test_editing_a_post_keeps_unchanged_fields(
     assert post.version == 2
     shown = text_of(client.get(f"/posts/{post.id}").text)
     assert "Modification du contenu" in shown
+
+
+def test_post_page_links_published_posts_and_says_what_to_do_after_a_failure(
+    client: TestClient, session: Session, town: Authority
+) -> None:
+    editor = make_member(session, town, Role.editor)
+    sent = make_account(session, town, network=Network.mastodon, name="Mastodon de la mairie")
+    broken = make_account(session, town, network=Network.bluesky, name="Bluesky de la mairie")
+    post = make_published_post(
+        session, town, targets=[sent, broken], at=datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    )
+    by_account = {p.account_id: p for p in session.exec(select(Publication))}
+    by_account[sent.id].remote_url = "https://piaille.example/@mairie/1"  # type: ignore[index]
+    failed = by_account[broken.id]  # type: ignore[index]
+    failed.status = PublicationStatus.failed
+    failed.published_at = None
+    failed.error = "Le jeton de ce compte a expiré."
+    session.add_all(by_account.values())
+    session.commit()
+    sign_in(client, editor.email)
+    page = client.get(f"/posts/{post.id}")
+    assert 'href="https://piaille.example/@mairie/1"' in page.text
+    shown = text_of(page.text)
+    assert "Voir sur Mastodon" in shown
+    assert "Erreur : Le jeton de ce compte a expiré." in shown
+    assert "Que faire : vérifiez ce compte dans « Comptes »" in shown
+    assert "Modifier" not in shown  # a published post is not edited any more
+
+
+def test_an_approver_approves_from_the_post_page_in_english(
+    client: TestClient, session: Session, town: Authority
+) -> None:
+    mayor = make_member(session, town, Role.approver, name="Hélène Durand", locale="en")
+    account = make_account(session, town)
+    post = make_post(
+        session, town, targets=[account], status=PostStatus.in_review,
+        scheduled_at=datetime(2026, 12, 15, 9, 0, tzinfo=UTC),
+    )  # fmt: skip
+    sign_in(client, mayor.email)
+    page = text_of(client.get(f"/posts/{post.id}").text)
+    assert "Approve" in page
+    assert "History" in page
+    csrf = csrf_of(client, f"/posts/{post.id}")
+    done = client.post(f"/posts/{post.id}/approve", data={"csrf_token": csrf})
+    assert done.status_code == 200  # followed the redirect to the post page
+    assert "Thank you: the post is approved." in text_of(done.text)
+    reload(session, post)
+    assert post.status == PostStatus.approved
+    assert post.approved_by_id == mayor.id
+
+
+def test_an_agent_editing_their_proposal_keeps_what_the_comms_team_set(
+    client: TestClient, session: Session, town: Authority
+) -> None:
+    agent = make_member(session, town, Role.contributor)
+    ids = make_editorial(session, town, author=agent)
+    post = session.get(Post, ids["post_id"])
+    assert post is not None
+    post.campaign_id = ids["campaign_id"]
+    session.add(post)
+    session.add(PostObjective(post_id=post.id, objective_id=ids["objective_id"]))
+    session.commit()
+    sign_in(client, agent.email)
+    page = client.get(f"/posts/{post.id}/edit")
+    assert "Modifier ma proposition" in text_of(page.text)
+    csrf = csrf_of(client, f"/posts/{post.id}/edit")
+    form = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', page.text))
+    form.update({"csrf_token": csrf, "text": "Texte repris par l'agent", "action": "save"})
+    form["pillar_id"] = str(ids["pillar_id"])
+    response = client.post(f"/posts/{post.id}/edit", data=form, follow_redirects=False)
+    assert response.status_code == 303, text_of(response.text)
+    reload(session, post)
+    assert post.text == "Texte repris par l'agent"
+    assert post.campaign_id == ids["campaign_id"]
+    session.rollback()
+    objectives = session.exec(select(PostObjective).where(PostObjective.post_id == post.id))
+    assert [o.objective_id for o in objectives] == [ids["objective_id"]]
