@@ -6,7 +6,7 @@ page with the person's input and a French sentence, and writes nothing (a savepo
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -15,14 +15,16 @@ from typing import Annotated, Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
+from starlette.datastructures import ImmutableMultiDict, UploadFile
 from twitter_text.config import config as twitter_config
 from twitter_text.regexp.valid_cctld import valid_cctld
 from twitter_text.regexp.valid_gtld import valid_gtld
 
+from api import security, uploads
 from api.deps import Member, SessionDep, SettingsDep, member_of
 from api.errors import french_error
 from core.accounts import service as accounts
@@ -58,9 +60,6 @@ from web.templating import locale_of, render
 router = APIRouter(include_in_schema=False)
 WEB = EventChannel.web
 PostId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-ShortText = Annotated[str, Form(max_length=200)]
-LongText = Annotated[str, Form(max_length=20000)]
-Ids = Annotated[list[str] | None, Form(max_length=50)]
 
 
 def redirect(url: str) -> RedirectResponse:
@@ -165,63 +164,88 @@ def _ints(values: list[str] | None) -> list[int]:
     return found
 
 
-def composer_form(
-    text: LongText = "",
-    targets: Ids = None,
-    variant_account: Ids = None,
-    variant: Annotated[list[str] | None, Form(max_length=50)] = None,
-    media_ids: Ids = None,
-    pillar_id: ShortText = "",
-    objective_ids: Ids = None,
-    audience_ids: Ids = None,
-    campaign_id: ShortText = "",
-    when: ShortText = "date",
-    day: ShortText = "",
-    at: ShortText = "",
-    suggested_day: ShortText = "",
-    suggested_at: ShortText = "",
-    alt_text: Annotated[str, Form(max_length=2000)] = "",
-    visual_template: ShortText = "",
-    visual_format: ShortText = "square",
-    visual_title: ShortText = "",
-    visual_date: ShortText = "",
-    visual_place: ShortText = "",
-    visual_text: Annotated[str, Form(max_length=1000)] = "",
-    action: ShortText = "save",
-) -> ComposerForm:
+# A composer has a few fields per account, objective, audience and image: room for many.
+MAX_FIELDS = 1000
+FIELD_MAX_BYTES = 128 * 1024
+# Without a file the form is small: an urlencoded body past this size is refused unread.
+URLENCODED_MAX_BYTES = 2 * 1024 * 1024
+
+
+def composer_form(values: ImmutableMultiDict[str, str]) -> ComposerForm:
+    def one(name: str, default: str = "", size: int = 200) -> str:
+        return (values.get(name) or default)[:size]
+
     variants = {}
-    for account_id, body in zip(variant_account or [], variant or [], strict=False):
-        if account_id.isdigit() and len(body) <= 20000:
+    for account_id, body in zip(
+        values.getlist("variant_account"), values.getlist("variant"), strict=False
+    ):
+        if account_id.isdigit():
             variants[int(account_id)] = body
+    when = one("when", "date")
     return ComposerForm(
-        text=text,
-        targets=_ints(targets),
+        # Longer than any network allows: the service refuses it with a sentence.
+        text=one("text", size=20001),
+        targets=_ints(values.getlist("targets")),
         variants=variants,
-        media_ids=_ints(media_ids),
-        pillar_id=pillar_id,
-        objective_ids=_ints(objective_ids),
-        audience_ids=_ints(audience_ids),
-        campaign_id=campaign_id,
+        media_ids=_ints(values.getlist("media_ids")),
+        pillar_id=one("pillar_id"),
+        objective_ids=_ints(values.getlist("objective_ids")),
+        audience_ids=_ints(values.getlist("audience_ids")),
+        campaign_id=one("campaign_id"),
         when=when if when in {"date", "slot", "none"} else "date",
-        day=day.strip(),
-        at=at.strip(),
-        suggested_day=suggested_day.strip(),
-        suggested_at=suggested_at.strip(),
-        alt_text=alt_text,
+        day=one("day").strip(),
+        at=one("at").strip(),
+        suggested_day=one("suggested_day").strip(),
+        suggested_at=one("suggested_at").strip(),
+        alt_text=one("alt_text", size=2000),
         visual={
-            "template": visual_template,
-            "format": visual_format,
-            "title": visual_title,
-            "date": visual_date,
-            "place": visual_place,
-            "text": visual_text,
+            "template": one("visual_template"),
+            "format": one("visual_format", "square"),
+            "title": one("visual_title"),
+            "date": one("visual_date"),
+            "place": one("visual_place"),
+            "text": one("visual_text", size=1000),
         },
-        action=action,
+        action=one("action", "save"),
     )
 
 
-ComposerFormDep = Annotated[ComposerForm, Depends(composer_form)]
-UploadDep = Annotated[UploadFile | None, File()]
+@dataclass
+class ComposerInput:
+    form: ComposerForm
+    file: UploadFile | None
+
+
+async def read_composer(request: Request) -> AsyncIterator[ComposerInput]:
+    """The composer's fields and its one image, read under the same limits as the media API
+    (refused as soon as the body grows too large), before anything touches the database;
+    then the CSRF check of every form."""
+    settings: Settings = request.app.state.settings
+    file: UploadFile | None = None
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        upload = await uploads.read_form(
+            request,
+            max_bytes=settings.media_max_bytes,
+            max_fields=MAX_FIELDS,
+            max_field_bytes=FIELD_MAX_BYTES,
+        )
+        items, file = upload.items, upload.file
+    else:
+        declared = request.headers.get("content-length", "")
+        if not declared.isdigit() or int(declared) > URLENCODED_MAX_BYTES:
+            raise uploads.MalformedForm(status_code=413)
+        form = await request.form(max_files=0, max_fields=MAX_FIELDS)
+        items = [(key, value) for key, value in form.multi_items() if isinstance(value, str)]
+    try:
+        values = ImmutableMultiDict(items)
+        security.check_csrf(request, values.get(security.CSRF_FIELD))
+        yield ComposerInput(form=composer_form(values), file=file)
+    finally:
+        if file is not None:
+            await file.close()
+
+
+ComposerInputDep = Annotated[ComposerInput, Depends(read_composer)]
 
 
 def _optional_id(value: str, field_name: str) -> int | None:
@@ -682,17 +706,16 @@ def composer_page(
     return _composer(request, session, settings, member, form, post=None)
 
 
-@router.post("/a/{slug}/posts/new", dependencies=[CsrfDep])
+@router.post("/a/{slug}/posts/new")
 def composer_post(
+    data: ComposerInputDep,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
     member: PageMemberDep,
-    form: ComposerFormDep,
-    file: UploadDep = None,
 ) -> Response:
     access.require_author_role(member)
-    return _handle(request, session, settings, member, form, file, post=None)
+    return _handle(request, session, settings, member, data.form, data.file, post=None)
 
 
 @router.get("/posts/{post_id}/edit")
@@ -710,18 +733,18 @@ def edit_page(
     )
 
 
-@router.post("/posts/{post_id}/edit", dependencies=[CsrfDep])
+@router.post("/posts/{post_id}/edit")
 def edit_post(
+    data: ComposerInputDep,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
     member: PagePostMemberDep,
     post: PagePostDep,
-    form: ComposerFormDep,
-    file: UploadDep = None,
 ) -> Response:
+    proposal = not member.can_edit
     return _handle(
-        request, session, settings, member, form, file, post=post, proposal=not member.can_edit
+        request, session, settings, member, data.form, data.file, post=post, proposal=proposal
     )
 
 
@@ -1016,16 +1039,17 @@ def proposal_form(
     return _composer(request, session, settings, member, ComposerForm(), post=None, proposal=True)
 
 
-@router.post("/a/{slug}/proposals/new", dependencies=[CsrfDep])
+@router.post("/a/{slug}/proposals/new")
 def propose(
+    data: ComposerInputDep,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
     member: PageMemberDep,
-    form: ComposerFormDep,
-    file: UploadDep = None,
 ) -> Response:
     access.require_author_role(member)
-    if form.action not in {"save", "submit"}:
-        form.action = "save"
-    return _handle(request, session, settings, member, form, file, post=None, proposal=True)
+    if data.form.action not in {"save", "submit"}:
+        data.form.action = "save"
+    return _handle(
+        request, session, settings, member, data.form, data.file, post=None, proposal=True
+    )

@@ -534,3 +534,27 @@ def test_an_agent_editing_their_proposal_keeps_what_the_comms_team_set(
     session.rollback()
     objectives = session.exec(select(PostObjective).where(PostObjective.post_id == post.id))
     assert [o.objective_id for o in objectives] == [ids["objective_id"]]
+
+
+def test_the_composer_refuses_a_missing_csrf_token_and_a_too_large_image(
+    client: TestClient, session: Session, town: Authority, settings: Settings
+) -> None:
+    editor = make_member(session, town, Role.editor)
+    sign_in(client, editor.email)
+    csrf = csrf_of(client, f"/a/{town.slug}/posts/new")
+    forged = client.post(
+        f"/a/{town.slug}/posts/new",
+        data={"text": "Sans jeton", "action": "save"},
+        files={"file": ("vide.png", b"", "image/png")},
+    )
+    assert forged.status_code == 403
+    settings.media_max_bytes = 100_000
+    huge = client.post(
+        f"/a/{town.slug}/posts/new",
+        data=_form(csrf, text="Une très grande image", alt_text="Une image", action="upload"),
+        files={"file": ("grande.png", b"\x89PNG" + b"0" * 400_000, "image/png")},
+    )
+    assert huge.status_code == 413
+    assert "Le fichier dépasse la taille maximale" in text_of(huge.text)
+    assert _posts(session, town) == []
+    assert session.exec(select(MediaAsset)).all() == []
