@@ -38,6 +38,7 @@ from core.errors import AppError, InvalidInput, NotFound
 from core.i18n import N_
 from core.media import errors as media_errors
 from core.media import service as media
+from core.media.models import MediaAsset
 from core.media.visuals import VisualCreate
 from core.posts import access, content, history, notify, workflow
 from core.posts import service as posts
@@ -441,6 +442,7 @@ def _composer(
                 "handle": v["account"].handle,
                 "text": v["text"].strip() or form.text.strip(),
                 "hidden": not v["selected"],
+                "images": _network_images(authority, chosen, v["network"]),
             }
             for v in variants
         ],
@@ -506,16 +508,30 @@ def _findings_view(
     ]
 
 
+def _network_images(
+    authority: Authority, items: list[MediaAsset], network: Network
+) -> list[dict[str, str]]:
+    """Each image as this network will show it: its rendition (cropped around the focal point,
+    sized to the network's rules); manual channels take the image itself."""
+    base = [(m, media.file_url(authority, m)) for m in items]
+    if network is Network.manual:
+        return [{"alt": m.alt_text, "url": url} for m, url in base]
+    return [
+        {"alt": m.alt_text, "url": url.removesuffix("/file") + f"/renditions/{network.value}"}
+        for m, url in base
+    ]
+
+
 def _preview(session: Session, settings: Settings, post: Post) -> dict[str, Any]:
     """The post as it will appear, with image addresses of this site (not the public URL, which
-    may be another host in development)."""
+    may be another host in development) and each network's crop."""
     authority = session.get(Authority, post.authority_id)
     assert authority is not None
     view = notify.preview(session, settings, post)
-    view["images"] = [
-        {"alt": m.alt_text, "url": media.file_url(authority, m)}
-        for m in content.media_of(session, post)
-    ]
+    items = content.media_of(session, post)
+    view["images"] = [{"alt": m.alt_text, "url": media.file_url(authority, m)} for m in items]
+    for target in view["targets"]:
+        target["images"] = _network_images(authority, items, Network(target["network_code"]))
     return view
 
 

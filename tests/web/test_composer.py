@@ -251,6 +251,12 @@ def test_upload_with_alt_text_and_next_free_slot(
     assert post.scheduled_at > datetime.now(UTC)
     page = client.get(f"/posts/{post.id}").text
     assert 'alt="Des enfants jouent dans le nouveau parc."' in page
+    # The preview shows the image as the network will: its rendition for Mastodon.
+    crop = f"/api/v1/authorities/{town.slug}/media/{media.id}/renditions/mastodon"
+    assert f'src="{crop}"' in page
+    served = client.get(crop)
+    assert served.status_code == 200
+    assert served.headers["content-type"] == "image/jpeg"
 
 
 def test_visual_from_a_template(client: TestClient, session: Session, town: Authority) -> None:
