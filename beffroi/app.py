@@ -25,6 +25,7 @@ from web import accounts as accounts_pages
 from web import approvals, oauth, pages
 from web import editorial as editorial_pages
 from web import inbox as approvals_inbox
+from web import posts as post_pages
 from web import settings as settings_pages
 from web.emails import render_email
 from web.errors import render_error
@@ -93,6 +94,7 @@ def create_app(
     app.include_router(editorial_pages.router)
     app.include_router(accounts_pages.router)
     app.include_router(settings_pages.router)
+    app.include_router(post_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if settings.sandbox:
         # The networks' sandboxes in the same process, so that sandbox accounts work out of the

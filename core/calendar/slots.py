@@ -21,6 +21,7 @@ from core.posts import service as posts
 from core.posts.access import Actor
 from core.posts.models import (
     POST_STATUS_LABELS,
+    EventChannel,
     Post,
     PostStatus,
     Publication,
@@ -194,7 +195,14 @@ def next_free_slot(
 QUEUEABLE = (PostStatus.draft, PostStatus.in_review, PostStatus.approved, PostStatus.rejected)
 
 
-def queue(session: Session, settings: Settings, *, actor: Actor, post: Post) -> datetime:
+def queue(
+    session: Session,
+    settings: Settings,
+    *,
+    actor: Actor,
+    post: Post,
+    channel: EventChannel = EventChannel.api,
+) -> datetime:
     """Place `post` in the next free slot of its targets: the earliest instant that is a free
     slot of every target (one time per post), found by walking each target's next free slot
     until they agree. The time is set by the posts service, like any move (history, publications
@@ -218,9 +226,8 @@ def queue(session: Session, settings: Settings, *, actor: Actor, post: Post) -> 
         ]
         latest = max(proposals)
         if all(p == latest for p in proposals):
-            posts.update(
-                session, settings, actor=actor, post=post, data=PostUpdate(scheduled_at=latest)
-            )
+            move = PostUpdate(scheduled_at=latest)
+            posts.update(session, settings, actor=actor, post=post, data=move, channel=channel)
             return latest
         after = latest - timedelta(microseconds=1)
     raise NoFreeSlot(account=", ".join(a.name for a in accounts))
