@@ -30,13 +30,14 @@ from core.errors import AppError, Conflict, InvalidInput
 from core.i18n import N_
 from core.posts import access
 from core.posts import service as posts
-from core.posts.models import POST_STATUS_LABELS, Post, PostStatus
+from core.posts.models import POST_STATUS_LABELS, EventChannel, Post, PostStatus
 from core.posts.schemas import PostUpdate
 from core.rules import checks as rules
 from core.rules.findings import Finding, Severity
 from core.tenancy import for_authority
 from web import i18n
-from web.deps import CsrfDep, PageMemberDep, PagePostDep, PagePostMemberDep
+from web.deps import CsrfDep, PageMemberDep
+from web.posts import PagePostDep, PagePostMemberDep
 from web.templating import format_day, locale_of, render
 
 router = APIRouter(include_in_schema=False)
@@ -428,8 +429,11 @@ def calendar_context(
         "filter_hidden": {"view": view if view != "month" else None},
         "pillars_css": _url(f"{base}/pillars.css", v=_pillars_version(lookup)),
         "csv_url": _url(f"/api/v1/authorities/{quote(slug)}/calendar.csv", month=this_month),
-        "feed_url": None,
-        "feed_revoked": False,
+        # The private iCal link is managed on the settings page (every member's own link).
+        "feed_token": feed.active_token(session, authority=authority, user_id=member.user.id)
+        if member.user.id is not None
+        else None,
+        "feed_page": f"/a/{quote(slug)}/settings#agenda",
         "moved": _moved_notice(session, settings, member, moved, gettext) if moved else None,
         "move_next": quote(
             str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""), safe=""
@@ -540,7 +544,6 @@ def calendar_page(
     status: Param = "",
     campaign: Param = "",
     moved: Param = "",
-    feed_link: Annotated[str, Query(alias="feed", max_length=20)] = "",
 ) -> Response:
     filters = Filters.parse(pillar=pillar, account=account, status=status, campaign=campaign)
     context = calendar_context(
@@ -554,7 +557,6 @@ def calendar_page(
         filters=filters,
         moved=int(moved) if moved.isdigit() and int(moved) < 2**31 else None,
     )
-    context["feed_revoked"] = feed_link == "revoked"
     return render(request, "calendar.html", context)
 
 
@@ -573,28 +575,6 @@ def pillars_stylesheet(session: SessionDep, member: PageMemberDep) -> Response:
         media_type="text/css; charset=utf-8",
         headers={"Cache-Control": "private, max-age=86400"},
     )
-
-
-@router.post("/a/{slug}/calendar/feed", dependencies=[CsrfDep])
-def create_feed_link(
-    request: Request, session: SessionDep, settings: SettingsDep, member: PageMemberDep
-) -> Response:
-    """A new private iCal address for this person (the previous one stops working); shown once,
-    on this answer only."""
-    assert member.user.id is not None
-    raw = feed.create_token(session, authority=member.authority, user_id=member.user.id)
-    context = calendar_context(
-        request, session, settings, member, view="month", month=None, week=None, filters=Filters()
-    )
-    context["feed_url"] = feed.feed_url(settings, member.authority, raw)
-    return render(request, "calendar.html", context)
-
-
-@router.post("/a/{slug}/calendar/feed/revoke", dependencies=[CsrfDep])
-def revoke_feed_link(session: SessionDep, member: PageMemberDep) -> Response:
-    assert member.user.id is not None
-    feed.revoke(session, authority=member.authority, user_id=member.user.id)
-    return redirect(f"/a/{quote(member.authority.slug)}/calendar?feed=revoked")
 
 
 # --- moving a post ----------------------------------------------------------------------------
@@ -628,7 +608,14 @@ def move(
     read again for the new time: a time the rules forbid (quota of the day, eve-of-vote silence)
     is refused with their reasons. The caller rolls back on error: nothing is half-moved."""
     access.require_editor(member)
-    posts.update(session, settings, actor=member, post=post, data=PostUpdate(scheduled_at=local))
+    posts.update(
+        session,
+        settings,
+        actor=member,
+        post=post,
+        data=PostUpdate(scheduled_at=local),
+        channel=EventChannel.web,
+    )
     blocking: list[Finding] = [
         f
         for f in rules.check_post(session, settings, post)
@@ -660,7 +647,6 @@ def _after_move(authority: Authority, post: Post, next_url: str) -> str:
         parts = urlsplit(_calendar_of(authority, post))
     params = dict(parse_qsl(parts.query))
     params["moved"] = str(post.id)
-    params.pop("feed", None)
     return f"{parts.path}?{urlencode(params)}"
 
 

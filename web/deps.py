@@ -9,11 +9,9 @@ from fastapi import Depends, Form, Path, Request
 from api import security
 from api.deps import Member, SessionDep, member_of
 from core.authorities import service as authorities
-from core.authorities.models import Authority, Role
-from core.errors import NotFound, PermissionDenied, Unauthenticated
+from core.authorities.models import Role
+from core.errors import PermissionDenied, Unauthenticated
 from core.i18n import N_
-from core.posts import access
-from core.posts.models import Post
 from core.users.models import User
 
 
@@ -58,30 +56,3 @@ def get_page_admin(member: PageMemberDep) -> Member:
 
 
 PageAdminDep = Annotated[Member, Depends(get_page_admin)]
-
-
-# --- a post, for the pages that act on one (calendar moves, post page) ---------------------------
-
-
-def get_page_post_member(
-    session: SessionDep, user: PageUserDep, post_id: Annotated[int, Path(ge=1, le=2**31 - 1)]
-) -> Member:
-    # A post is found in the person's authorities only: anything else is unknown (404).
-    post = session.get(Post, post_id)
-    if post is None:
-        raise NotFound(access.POST_NOT_FOUND)
-    return member_of(session, authority=session.get(Authority, post.authority_id), user=user)
-
-
-PagePostMemberDep = Annotated[Member, Depends(get_page_post_member)]
-
-
-def get_page_post(
-    session: SessionDep,
-    member: PagePostMemberDep,
-    post_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
-) -> Post:
-    return access.get_visible(session, actor=member, post_id=post_id)
-
-
-PagePostDep = Annotated[Post, Depends(get_page_post)]

@@ -198,6 +198,17 @@ def school_zone(authority: Authority) -> str | None:
     return zone if zone in holidays.SCHOOL_ZONES else None
 
 
+def set_school_zone(session: Session, *, authority: Authority, zone: str | None) -> None:
+    """The school-holiday zone (A, B or C) the calendar shows; None shows none."""
+    if zone is not None and zone not in holidays.SCHOOL_ZONES:
+        raise InvalidInput(
+            N_("La zone de vacances scolaires est A, B ou C (ou aucune)."),
+            extra={"field": "school_zone"},
+        )
+    authority.settings = {**(authority.settings or {}), "school_zone": zone}
+    session.add(authority)
+
+
 def month(
     session: Session,
     settings: Settings,

@@ -14,6 +14,7 @@ from sqlmodel import Session
 from core import clock
 from core.accounts.models import Network
 from core.authorities.models import Role
+from core.calendar import feed
 from core.editorial.models import Campaign
 from core.posts.models import Post, PostEvent, PostStatus, Publication, PublicationStatus
 from tests.conftest import reload
@@ -144,7 +145,8 @@ def test_the_planned_month_as_the_comms_team_sees_it(
     # Navigation and the private feed.
     assert 'href="/a/val-de-brume/calendar?month=2026-11"' in page.text
     assert 'href="/a/val-de-brume/calendar?month=2027-01"' in page.text
-    assert "Créer mon lien d'agenda" in text
+    assert "Vous n'avez pas encore de lien d'agenda privé. Gérer mon lien d'agenda" in text
+    assert 'href="/a/val-de-brume/settings#agenda"' in page.text
     # Editors can move posts: a "move" link for each, and drag and drop.
     assert f'href="/posts/{data["draft"].id}/move?next=' in page.text  # type: ignore[attr-defined]
     assert 'draggable="true"' in page.text
@@ -310,6 +312,7 @@ def test_moving_a_post_with_the_form(client: TestClient, session: Session, froze
         )
     ).all()
     assert len(moved) == 1
+    assert moved[0].channel == "web"
 
     page = client.get(answer.headers["location"])
     text = text_of(page.text)
@@ -431,23 +434,15 @@ def test_moving_into_the_silence_window_is_refused_but_an_alert_may(
     assert answer.status_code == 303
 
 
-def test_the_private_feed_link(client: TestClient, session: Session, frozen: object) -> None:
+def test_the_private_feed_link_is_told(
+    client: TestClient, session: Session, frozen: object
+) -> None:
     data = plan(session)
+    feed.create_token(session, authority=data["town"], user_id=data["editor"].id)  # type: ignore[arg-type,attr-defined]
+    session.commit()
     sign_in(client, data["editor"].email)  # type: ignore[attr-defined]
-    csrf = csrf_of(client, "/a/val-de-brume/calendar")
-    page = client.post("/a/val-de-brume/calendar/feed", data={"csrf_token": csrf})
-    assert page.status_code == 200
-    url = re.search(r'id="feed-url"[^>]*value="([^"]+)"', page.text, re.S)
-    assert url, page.text
-    feed_url = url.group(1).replace("&amp;", "&").replace("http://testserver", "")
-    ics = client.get(feed_url)
-    assert ics.status_code == 200
-    assert "Travaux rue des Tilleuls" in ics.text
-    answer = client.post("/a/val-de-brume/calendar/feed/revoke", data={"csrf_token": csrf},
-                         follow_redirects=False)  # fmt: skip
-    assert answer.status_code == 303
-    assert "révoqué" in text_of(client.get(answer.headers["location"]).text)
-    assert client.get(feed_url).status_code == 404
+    text = text_of(client.get("/a/val-de-brume/calendar").text)
+    assert "Votre lien d'agenda privé est actif depuis le 1er décembre 2026." in text
 
 
 def test_the_calendar_in_english(client: TestClient, session: Session, frozen: object) -> None:
