@@ -23,23 +23,27 @@ from core.posts.models import (
     PostObjective,
     Publication,
 )
+from core.reach.models import AccountSnapshot, CollectionPause, MetricSnapshot
 from core.users.models import AccessToken, LoginFailure, User
 from core.workers.models import WorkerHeartbeat
 
 __all__ = [
     "AccessToken",
     "Account",
+    "AccountSnapshot",
     "ApprovalLink",
     "Audience",
     "Authority",
     "CalendarFeedToken",
     "Campaign",
+    "CollectionPause",
     "EditorialLine",
     "Election",
     "LoginFailure",
     "MediaAsset",
     "MediaRendition",
     "Membership",
+    "MetricSnapshot",
     "OAuthState",
     "Objective",
     "OutboundEmail",
