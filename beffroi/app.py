@@ -21,7 +21,7 @@ from core.db import make_engine
 from core.mail import service as mail
 from scheduler import jobs
 from scheduler import worker as scheduler_worker
-from web import approvals, oauth, pages
+from web import approvals, oauth, pages, reach
 from web.emails import render_email
 from web.errors import render_error
 from web.templating import STATIC_DIR
@@ -85,6 +85,7 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(oauth.router)
     app.include_router(approvals.router)
+    app.include_router(reach.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if settings.sandbox:
         # The networks' sandboxes in the same process, so that sandbox accounts work out of the

@@ -32,6 +32,7 @@ from tests.factories import (
     make_slot,
 )
 from web.pages import router as pages_router
+from web.reach import router as reach_pages_router
 
 
 @dataclass
@@ -69,12 +70,13 @@ EXEMPT = {
 
 
 def all_routes() -> list[tuple[str, str, bool]]:
-    routers: list[APIRouter] = [*ROUTERS, pages_router]
+    page_routers = [pages_router, reach_pages_router]
+    routers: list[APIRouter] = [*ROUTERS, *page_routers]
     found = []
     for router in routers:
         for route in router.routes:
             for method in sorted(route.methods - {"HEAD"}):  # type: ignore[attr-defined]
-                found.append((method, route.path, router is pages_router))  # type: ignore[attr-defined]
+                found.append((method, route.path, router in page_routers))  # type: ignore[attr-defined]
     return found
 
 
