@@ -11,7 +11,7 @@ from sqlmodel import Session
 from core.authorities.models import Role
 from tests.core.reach import world
 from tests.factories import make_authority, make_member
-from tests.web.helpers import sign_in, text_of
+from tests.web.helpers import csrf_of, sign_in, text_of
 
 
 @pytest.fixture
@@ -75,7 +75,11 @@ def test_monthly_report_page_and_csv(
 
 def test_the_report_in_english(client: TestClient, session: Session, town: world.World) -> None:
     sign_in(client, member(session, town))
-    client.cookies.set("beffroi_lang", "en")
+    client.post(
+        "/language",
+        data={"locale": "en", "next": "/", "csrf_token": csrf_of(client, "/")},
+        follow_redirects=False,
+    )
     text = text_of(client.get("/a/val-de-brume/report?month=2026-11").text)
     assert "Digital communication report, November 2026" in text
     assert "not provided" in text
