@@ -11,7 +11,8 @@
 - One account's failure never stops the others. A rate limit (`RateLimited`) pauses the account
   for every worker until the network's reset time (`CollectionPause`); expired credentials skip
   the account until someone reconnects it (the publishing engine and the token refresh report
-  it); a publication deleted on the network is skipped.
+  it); a publication deleted on the network gets an empty snapshot for the step (figures
+  unknown), so that it is not asked for again at every tick.
 """
 
 from __future__ import annotations
@@ -220,9 +221,10 @@ def _collect_account(
                 outcome.skipped_accounts.add(account_id)
                 return
             except RemoteNotFound:
-                # Deleted on the network: nothing to read, now or later.
+                # Deleted on the network: an empty snapshot marks the step as done, so that the
+                # next ticks do not ask again; its figures stay unknown.
                 outcome.failed += 1
-                continue
+                metrics = PostMetrics()
             except NetworkError as error:
                 log.warning("Publication %s : %s", item.publication_id, error.message)
                 outcome.failed += 1

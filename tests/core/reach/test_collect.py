@@ -146,12 +146,21 @@ def test_one_account_failing_or_rate_limited_does_not_stop_the_others(
                 remote_ids=[publish(settings, account, f"Conseil municipal {account.id}")],
             )
         make_published(session, authority, targets=[not_connected], at=T0)
+        # Deleted on the network since: an empty snapshot, so that it is not asked again.
+        gone = make_published(
+            session,
+            session.get(Authority, healthy.authority_id),  # type: ignore[arg-type]
+            targets=[healthy],
+            at=T0,
+            remote_ids=["109999999999999999"],
+        )
         sandbox.set_knobs("mastodon", limited.remote_id, rate_limited=10, rate_limit_reset=3600)
         sandbox.revoke("mastodon", revoked.remote_id)
 
         move_to(T0 + timedelta(hours=1))
         outcome = collect.collect_metrics(db, settings)
-        assert outcome.collected == 1
+        assert outcome.collected == 2
+        assert outcome.failed == 1
         assert outcome.skipped_accounts == {limited.id, revoked.id}
         session.rollback()
         pause = session.get(CollectionPause, limited.id)
@@ -172,7 +181,11 @@ def test_one_account_failing_or_rate_limited_does_not_stop_the_others(
         assert collect.collect_metrics(db, settings).collected == 1  # the limited one, at last
     session.rollback()
     counted = session.exec(select(MetricSnapshot)).all()
-    assert len(counted) == 2
+    assert len(counted) == 3
+    [empty] = [
+        s for s in counted if s.publication_id == publications_of(session, gone.id)[healthy.id].id
+    ]
+    assert (empty.impressions, empty.likes, empty.reposts) == (None, None, None)
 
 
 def test_followers_are_read_once_a_day_per_account(
