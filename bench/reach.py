@@ -58,7 +58,7 @@ from core.posts.models import (
     PublicationStatus,
 )
 from core.reach.collect import SCHEDULE
-from core.reach.models import AccountSnapshot, MetricSnapshot
+from core.reach.models import AccountSnapshot, LatestSnapshot, MetricSnapshot
 from core.users import service as users
 from core.users.models import TokenKind, User
 
@@ -191,6 +191,13 @@ def seed(engine: Engine, args: argparse.Namespace) -> tuple[str, str, dict[str, 
                         "clicks": None if network in WITHOUT_IMPRESSIONS else seen // 30,
                     })  # fmt: skip
             conn.execute(sa.insert(MetricSnapshot), snapshots)
+            # What core.reach.collect.record keeps beside: each publication's latest snapshot.
+            latest = [
+                {k: v for k, v in snap.items() if k != "id"}
+                for snap in snapshots
+                if snap["step"] == len(SCHEDULE) - 1
+            ]
+            conn.execute(sa.insert(LatestSnapshot), latest)
             conn.execute(
                 sa.insert(AccountSnapshot),
                 [

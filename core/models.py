@@ -23,7 +23,7 @@ from core.posts.models import (
     PostObjective,
     Publication,
 )
-from core.reach.models import AccountSnapshot, CollectionPause, MetricSnapshot
+from core.reach.models import AccountSnapshot, CollectionPause, LatestSnapshot, MetricSnapshot
 from core.users.models import AccessToken, LoginFailure, User
 from core.workers.models import WorkerHeartbeat
 
@@ -39,6 +39,7 @@ __all__ = [
     "CollectionPause",
     "EditorialLine",
     "Election",
+    "LatestSnapshot",
     "LoginFailure",
     "MediaAsset",
     "MediaRendition",

@@ -10,7 +10,7 @@ from functools import cache
 from typing import Any
 
 from PIL import Image
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from core import security
 from core.accounts.models import Account, AccountHealth, Network
@@ -38,6 +38,7 @@ from core.posts.models import (
     Publication,
     PublicationStatus,
 )
+from core.reach import collect
 from core.reach.models import AccountSnapshot, MetricSnapshot
 from core.users import service as users
 from core.users.models import TokenKind, User
@@ -321,17 +322,22 @@ def make_published(
 def make_snapshot(
     session: Session, publication: Publication, *, step: int = 0, **figures: Any
 ) -> MetricSnapshot:
+    """A metric snapshot of `publication`, recorded as the collection does (with its latest)."""
     values: dict[str, Any] = {
         "authority_id": publication.authority_id,
         "publication_id": publication.id,
         "step": step,
         "collected_at": (publication.published_at or datetime.now(UTC)) + timedelta(hours=1),
+        **dict.fromkeys(("impressions", "likes", "reposts", "replies", "clicks")),
     }
     values.update(figures)
-    snapshot = MetricSnapshot(**values)
-    session.add(snapshot)
+    assert collect.record(session, values)
     session.commit()
-    return snapshot
+    return session.exec(
+        select(MetricSnapshot).where(
+            MetricSnapshot.publication_id == publication.id, MetricSnapshot.step == step
+        )
+    ).one()
 
 
 def make_followers(

@@ -1,5 +1,5 @@
 """Reach: metric snapshots per publication and collection step, follower counts per account and
-day, and the pauses of the collection while a network's rate limit runs (core.reach).
+day, a copy of each publication's latest snapshot for the reports, and the pauses of the collection while a network's rate limit runs (core.reach).
 
 Revision ID: 0900
 Revises: 0400
@@ -74,6 +74,36 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "latestsnapshot",
+        sa.Column("publication_id", sa.Integer(), nullable=False),
+        sa.Column("authority_id", sa.Integer(), nullable=False),
+        sa.Column("step", sa.Integer(), nullable=False),
+        sa.Column("collected_at", core.db.UTCDateTime(), nullable=False),
+        sa.Column("impressions", sa.Integer(), nullable=True),
+        sa.Column("likes", sa.Integer(), nullable=True),
+        sa.Column("reposts", sa.Integer(), nullable=True),
+        sa.Column("replies", sa.Integer(), nullable=True),
+        sa.Column("clicks", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["authority_id"],
+            ["authority.id"],
+            name=op.f("fk_latestsnapshot_authority_id_authority"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["publication_id"],
+            ["publication.id"],
+            name=op.f("fk_latestsnapshot_publication_id_publication"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("publication_id", name=op.f("pk_latestsnapshot")),
+    )
+    with op.batch_alter_table("latestsnapshot", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_latestsnapshot_authority_id"), ["authority_id"], unique=False
+        )
+
+    op.create_table(
         "metricsnapshot",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("authority_id", sa.Integer(), nullable=False),
@@ -115,6 +145,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_metricsnapshot_authority_publication")
 
     op.drop_table("metricsnapshot")
+    with op.batch_alter_table("latestsnapshot", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_latestsnapshot_authority_id"))
+
+    op.drop_table("latestsnapshot")
     with op.batch_alter_table("collectionpause", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_collectionpause_authority_id"))
 

@@ -35,7 +35,7 @@ from core.accounts.models import Account, Network
 from core.config import Settings
 from core.db import session_scope
 from core.posts.models import Publication, PublicationStatus
-from core.reach.models import AccountSnapshot, CollectionPause, MetricSnapshot
+from core.reach.models import AccountSnapshot, CollectionPause, LatestSnapshot, MetricSnapshot
 from networks import registry
 from networks.base import (
     AuthExpired,
@@ -143,8 +143,31 @@ def _insert_ignoring_duplicates(session: Session, model: Any, values: dict[str, 
     """Insert one row unless the unique constraint already holds one; True when inserted."""
     dialect = session.get_bind().dialect.name
     insert: Any = (postgresql if dialect == "postgresql" else sqlite).insert(model)
-    result = session.execute(insert.values(**values).on_conflict_do_nothing())
-    return bool(getattr(result, "rowcount", 0))
+    # RETURNING rather than rowcount: the drivers do not all report a row count here.
+    key = sa.inspect(model).primary_key[0]
+    statement = insert.values(**values).on_conflict_do_nothing().returning(key)
+    return session.execute(statement).first() is not None
+
+
+def record(session: Session, values: dict[str, Any]) -> bool:
+    """Keep one snapshot (a dict of MetricSnapshot's columns) unless its step was recorded
+    already, and bring the publication's `LatestSnapshot` up to it. True when recorded."""
+    if not _insert_ignoring_duplicates(session, MetricSnapshot, values):
+        return False
+    dialect = session.get_bind().dialect.name
+    insert: Any = (postgresql if dialect == "postgresql" else sqlite).insert(LatestSnapshot)
+    figures = {k: values.get(k) for k in ("impressions", "likes", "reposts", "replies", "clicks")}
+    latest = {**figures, "step": values["step"], "collected_at": values["collected_at"]}
+    statement = insert.values(
+        publication_id=values["publication_id"], authority_id=values["authority_id"], **latest
+    ).on_conflict_do_update(
+        index_elements=["publication_id"],
+        set_={name: getattr(insert.excluded, name) for name in latest},
+        # Two workers may record two steps in any order: the highest step wins.
+        where=col(LatestSnapshot.step) < insert.excluded.step,
+    )
+    session.execute(statement)
+    return True
 
 
 def _pause(engine: Engine, account_id: int, authority_id: int, error: RateLimited) -> None:
@@ -230,8 +253,7 @@ def _collect_account(
                 outcome.failed += 1
                 continue
             with session_scope(engine) as session:
-                values = _snapshot_values(item, metrics, clock.now())
-                if _insert_ignoring_duplicates(session, MetricSnapshot, values):
+                if record(session, _snapshot_values(item, metrics, clock.now())):
                     outcome.collected += 1
     finally:
         _save_credentials(engine, settings, account_id, adapter)

@@ -40,6 +40,23 @@ class MetricSnapshot(SQLModel, table=True):
     clicks: int | None = None
 
 
+class LatestSnapshot(SQLModel, table=True):
+    """A copy of each publication's latest snapshot (highest step), kept in step with
+    `MetricSnapshot` by `core.reach.collect.record`: the reports read one row per publication
+    instead of looking for the latest among all its snapshots. Derived data: the snapshots
+    themselves are never changed."""
+
+    publication_id: int = Field(foreign_key="publication.id", ondelete="CASCADE", primary_key=True)
+    authority_id: int = Field(foreign_key="authority.id", ondelete="CASCADE", index=True)
+    step: int = Field(ge=0)
+    collected_at: datetime = Field(sa_type=UTCDateTime)
+    impressions: int | None = None
+    likes: int | None = None
+    reposts: int | None = None
+    replies: int | None = None
+    clicks: int | None = None
+
+
 class AccountSnapshot(SQLModel, table=True):
     """An account's follower count, once a day (UTC day)."""
 

@@ -33,7 +33,7 @@ from core.editorial.models import (
 from core.errors import InvalidInput
 from core.i18n import N_
 from core.posts.models import Post, PostAudience, PostObjective, Publication, PublicationStatus
-from core.reach.models import AccountSnapshot, MetricSnapshot
+from core.reach.models import AccountSnapshot, LatestSnapshot, MetricSnapshot
 from core.rules.quotas import day_bounds
 from core.tenancy import for_authority
 
@@ -182,12 +182,6 @@ def parse_period(
 
 
 def _rows(session: Session, authority_id: int, start: datetime, end: datetime) -> list[_Row]:
-    latest = (
-        sa.select(sa.func.max(MetricSnapshot.step))
-        .where(col(MetricSnapshot.publication_id) == col(Publication.id))
-        .correlate(Publication)
-        .scalar_subquery()
-    )
     stmt = (
         for_authority(
             sa.select(
@@ -200,23 +194,17 @@ def _rows(session: Session, authority_id: int, start: datetime, end: datetime) -
                 col(Publication.published_at),
                 col(Post.text),
                 col(Publication.remote_url),
-                col(MetricSnapshot.impressions),
-                col(MetricSnapshot.likes),
-                col(MetricSnapshot.reposts),
-                col(MetricSnapshot.replies),
-                col(MetricSnapshot.clicks),
+                col(LatestSnapshot.impressions),
+                col(LatestSnapshot.likes),
+                col(LatestSnapshot.reposts),
+                col(LatestSnapshot.replies),
+                col(LatestSnapshot.clicks),
             ),
             authority_id,
         )
         .join(Post, col(Post.id) == col(Publication.post_id))
         .join(Account, col(Account.id) == col(Publication.account_id))
-        .outerjoin(
-            MetricSnapshot,
-            sa.and_(
-                col(MetricSnapshot.publication_id) == col(Publication.id),
-                col(MetricSnapshot.step) == latest,
-            ),
-        )
+        .outerjoin(LatestSnapshot, col(LatestSnapshot.publication_id) == col(Publication.id))
         .where(
             col(Publication.status) == PublicationStatus.published,
             col(Publication.published_at) >= start,
@@ -266,18 +254,20 @@ def figures(rows: Iterable[_Row]) -> Figures:
 
 
 def _links(
-    session: Session, authority_id: int, model: type[PostObjective] | type[PostAudience]
+    session: Session, rows: Sequence[_Row], model: type[PostObjective] | type[PostAudience]
 ) -> dict[int, list[int]]:
-    """Post id → objective (or audience) ids, for the posts of the authority."""
+    """Post id → objective (or audience) ids, for the posts of `rows`."""
     target = (
         col(PostObjective.objective_id) if model is PostObjective else col(PostAudience.audience_id)
     )
     post_id = col(model.post_id)
-    stmt = sa.select(post_id, target).join(Post, col(Post.id) == post_id)
-    stmt = stmt.where(col(Post.authority_id) == authority_id)
     found: dict[int, list[int]] = defaultdict(list)
-    for pid, tid in session.execute(stmt):
-        found[pid].append(tid)
+    ids = sorted({row.post_id for row in rows})
+    # In chunks: a year of posts is a few thousand ids, more than SQLite takes in one statement.
+    for index in range(0, len(ids), 900):
+        chunk = ids[index : index + 900]
+        for pid, tid in session.execute(sa.select(post_id, target).where(post_id.in_(chunk))):
+            found[pid].append(tid)
     return found
 
 
@@ -321,9 +311,9 @@ def _groups(session: Session, authority_id: int, rows: Sequence[_Row], by: Group
         names = _names(session, model, authority_id)
         links: dict[int, list[int]] = {}
         if by == GroupBy.objective:
-            links = _links(session, authority_id, PostObjective)
+            links = _links(session, rows, PostObjective)
         elif by == GroupBy.audience:
-            links = _links(session, authority_id, PostAudience)
+            links = _links(session, rows, PostAudience)
         for row in rows:
             if by == GroupBy.pillar:
                 ids: list[int | None] = [row.pillar_id]
@@ -401,7 +391,7 @@ def _objectives(
         .where(col(Objective.active))
         .order_by(col(Objective.name))
     ).all()
-    links = _links(session, authority_id, PostObjective)
+    links = _links(session, rows, PostObjective)
     campaign_objective = {
         c.id: c.objective_id
         for c in session.exec(for_authority(select(Campaign), authority_id)).all()

@@ -14,7 +14,7 @@ from core.authorities.models import Authority
 from core.config import Settings
 from core.posts.models import Publication
 from core.reach import collect
-from core.reach.models import AccountSnapshot, CollectionPause, MetricSnapshot
+from core.reach.models import AccountSnapshot, CollectionPause, LatestSnapshot, MetricSnapshot
 from networks import registry
 from networks.base import Post
 from networks.sandbox.provision import provision
@@ -213,3 +213,31 @@ def test_followers_are_read_once_a_day_per_account(
     # The sandbox's audience grows by about four followers a day.
     assert rows[1].followers - rows[0].followers == 12
     assert mastodon.id is not None
+
+
+def test_the_latest_snapshot_is_the_highest_step_whatever_the_order(
+    db: Engine, session: Session
+) -> None:
+    authority = make_authority(session)
+    account = make_account(session, authority)
+    post = make_published(session, authority, targets=[account], at=T0)
+    publication = publications_of(session, post.id)[account.id]
+
+    def values(step: int, likes: int) -> dict[str, object]:
+        return {
+            "authority_id": authority.id,
+            "publication_id": publication.id,
+            "step": step,
+            "collected_at": T0 + collect.SCHEDULE[step],
+            "likes": likes,
+        }
+
+    # Two workers: the 24 h step lands before the 6 h one; the same step twice is kept once.
+    assert collect.record(session, values(2, 30))
+    assert collect.record(session, values(1, 10))
+    assert not collect.record(session, values(2, 99))
+    session.commit()
+    latest = session.get(LatestSnapshot, publication.id)
+    assert latest is not None
+    assert (latest.step, latest.likes) == (2, 30)
+    assert [s.likes for s in snapshots(session, publication.id or 0)] == [10, 30]
