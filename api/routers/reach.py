@@ -22,7 +22,7 @@ def get_reach(
     from_date: Annotated[date | None, Query(alias="from")] = None,
     to_date: Annotated[date | None, Query(alias="to")] = None,
     by: reach.GroupBy = reach.GroupBy.network,
-) -> reach.ReachReport:
+) -> Response:
     """Ce que les publications parues entre `from` et `to` (dates locales, incluses ; par défaut
     les 30 derniers jours) ont obtenu, regroupées par réseau, thématique, objectif, cible,
     campagne ou compte : publications, impressions (`null` quand le réseau n'en fournit pas :
@@ -30,7 +30,10 @@ def get_reach(
     jour ; chaque objectif face à sa cible ramenée à la période ; l'équilibre des thématiques
     publié face aux parts cibles. Calculs détaillés : docs/portee.md."""
     first, last = reach.parse_period(member.authority, from_date, to_date)
-    return reach.reach(session, authority=member.authority, from_date=first, to_date=last, by=by)
+    found = reach.reach(session, authority=member.authority, from_date=first, to_date=last, by=by)
+    # Built from typed models already: serialised once, not validated again (a year holds
+    # thousands of daily follower counts).
+    return Response(content=found.model_dump_json(), media_type="application/json")
 
 
 @router.get("/authorities/{slug}/report", response_model=reach.MonthlyReport)
