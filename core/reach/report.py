@@ -157,8 +157,6 @@ class _Row:
     pillar_id: int | None
     campaign_id: int | None
     published_at: datetime
-    text: str
-    remote_url: str | None
     impressions: int | None
     likes: int | None
     reposts: int | None
@@ -196,8 +194,6 @@ def _rows(session: Session, authority_id: int, start: datetime, end: datetime) -
                 col(Post.pillar_id),
                 col(Post.campaign_id),
                 col(Publication.published_at),
-                col(Post.text),
-                col(Publication.remote_url),
                 col(LatestSnapshot.impressions),
                 col(LatestSnapshot.likes),
                 col(LatestSnapshot.reposts),
@@ -225,13 +221,11 @@ def _rows(session: Session, authority_id: int, start: datetime, end: datetime) -
             pillar_id=r[4],
             campaign_id=r[5],
             published_at=cast(datetime, r[6]),
-            text=r[7],
-            remote_url=r[8],
-            impressions=r[9],
-            likes=r[10],
-            reposts=r[11],
-            replies=r[12],
-            clicks=r[13],
+            impressions=r[7],
+            likes=r[8],
+            reposts=r[9],
+            replies=r[10],
+            clicks=r[11],
         )
         for r in session.connection().execute(stmt).all()
     ]
@@ -688,26 +682,43 @@ def _count(session: Session, authority: Authority, first: date) -> MonthCount:
     )
 
 
-def _top_posts(rows: Sequence[_Row], limit: int = 5) -> list[TopPost]:
+def _top_posts(session: Session, rows: Sequence[_Row], limit: int = 5) -> list[TopPost]:
     per_post: dict[int, list[_Row]] = defaultdict(list)
     for row in rows:
         per_post[row.post_id].append(row)
-    tops = []
-    for post_id, group in per_post.items():
-        sums = figures(group)
-        tops.append(
-            TopPost(
-                post_id=post_id,
-                text=group[0].text,
-                published_at=min(r.published_at for r in group),
-                networks=sorted({r.network for r in group}),
-                impressions=sums.impressions,
-                engagements=sums.engagements,
-                urls=[r.remote_url for r in group if r.remote_url],
-            )
+    ranked = sorted(
+        ((post_id, figures(group), group) for post_id, group in per_post.items()),
+        key=lambda item: (-item[1].engagements, -(item[1].impressions or 0), item[0]),
+    )[:limit]
+    # The texts and links of the few posts shown only: the period's rows do not carry them.
+    ids = [post_id for post_id, _, _ in ranked]
+    texts: dict[int | None, str] = dict(
+        session.connection()
+        .execute(sa.select(col(Post.id), col(Post.text)).where(col(Post.id).in_(ids)))
+        .all()
+    )
+    wanted = {row.publication_id for _, _, group in ranked for row in group}
+    urls: dict[int, list[str]] = defaultdict(list)
+    links = (
+        sa.select(col(Publication.post_id), col(Publication.remote_url))
+        .where(col(Publication.id).in_(wanted), col(Publication.remote_url).is_not(None))
+        .order_by(col(Publication.id))
+    )
+    for post_id, url in session.connection().execute(links).all():
+        if url:
+            urls[post_id].append(url)
+    return [
+        TopPost(
+            post_id=post_id,
+            text=texts.get(post_id, ""),
+            published_at=min(r.published_at for r in group),
+            networks=sorted({r.network for r in group}),
+            impressions=sums.impressions,
+            engagements=sums.engagements,
+            urls=urls.get(post_id, []),
         )
-    tops.sort(key=lambda t: (-t.engagements, -(t.impressions or 0), t.post_id))
-    return tops[:limit]
+        for post_id, sums, group in ranked
+    ]
 
 
 def monthly(session: Session, *, authority: Authority, first: date) -> MonthlyReport:
@@ -721,7 +732,7 @@ def monthly(session: Session, *, authority: Authority, first: date) -> MonthlyRe
         month=first.strftime("%Y-%m"),
         reach=found,
         by_pillar=_groups(session, authority.id, (start, end), rows, GroupBy.pillar),
-        top_posts=_top_posts(rows),
+        top_posts=_top_posts(session, rows),
         this_month=_count(session, authority, first),
         a_year_before=_count(session, authority, first.replace(year=first.year - 1)),
         previous_month=_count(session, authority, previous),
