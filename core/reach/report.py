@@ -45,6 +45,8 @@ WITHOUT_IMPRESSIONS = frozenset({Network.mastodon, Network.bluesky})
 # Networks that never give link clicks.
 WITHOUT_CLICKS = frozenset({Network.mastodon, Network.bluesky, Network.instagram})
 NOT_PROVIDED = N_("non fourni")
+# Beyond this many days, the follower counts are given one a week (the last of each week).
+WEEKLY_AFTER_DAYS = 92
 PERIOD_DAYS = {
     KpiPeriod.week: 7.0,
     KpiPeriod.month: 365.25 / 12,
@@ -380,15 +382,16 @@ def _followers(
         )
         .order_by(col(AccountSnapshot.day))
     )
-    points: dict[int, list[FollowerPoint]] = defaultdict(list)
+    points: dict[int, list[tuple[date, int]]] = defaultdict(list)
     for account_id, day, count in session.connection().execute(stmt).all():
-        points[account_id].append(FollowerPoint(day=day, followers=count))
+        points[account_id].append((day, count))
+    weekly = (to_date - from_date).days > WEEKLY_AFTER_DAYS
     found = []
     for account in accounts:
         assert account.id is not None
         series = points.get(account.id, [])
-        first = series[0].followers if series else None
-        last = series[-1].followers if series else None
+        first = series[0][1] if series else None
+        last = series[-1][1] if series else None
         found.append(
             AccountFollowers(
                 account_id=account.id,
@@ -397,10 +400,25 @@ def _followers(
                 first=first,
                 last=last,
                 change=last - first if first is not None and last is not None else None,
-                points=series,
+                points=[
+                    FollowerPoint(day=day, followers=count)
+                    for day, count in (_weekly(series) if weekly else series)
+                ],
             )
         )
     return found
+
+
+def _weekly(series: Sequence[tuple[date, int]]) -> list[tuple[date, int]]:
+    """The first count, then the last count of each week (ISO weeks): enough for a chart of a
+    long period, a seventh of the points."""
+    if not series:
+        return []
+    kept = {}
+    for day, count in series:
+        kept[day.isocalendar()[:2]] = (day, count)
+    found = list(kept.values())
+    return found if found[0] == series[0] else [series[0], *found]
 
 
 def _objectives(
