@@ -102,13 +102,6 @@ def _collectable_accounts() -> Any:
 
 def due_metrics(session: Session, *, now: datetime) -> list[_Due]:
     """The publications whose next step has come and that no worker has read for it yet."""
-    last_step = (
-        sa.select(
-            col(MetricSnapshot.publication_id), sa.func.max(MetricSnapshot.step).label("step")
-        )
-        .group_by(col(MetricSnapshot.publication_id))
-        .subquery()
-    )
     stmt = (
         sa.select(
             col(Publication.id),
@@ -116,9 +109,10 @@ def due_metrics(session: Session, *, now: datetime) -> list[_Due]:
             col(Publication.account_id),
             col(Publication.remote_id),
             col(Publication.published_at),
-            last_step.c.step,
+            col(LatestSnapshot.step),
         )
-        .outerjoin(last_step, last_step.c.publication_id == Publication.id)
+        # The latest step read, from the one-row-per-publication copy (not from the history).
+        .outerjoin(LatestSnapshot, col(LatestSnapshot.publication_id) == col(Publication.id))
         .where(
             col(Publication.status) == PublicationStatus.published,
             col(Publication.remote_id).is_not(None),

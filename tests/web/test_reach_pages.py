@@ -90,3 +90,14 @@ def test_others_get_404(client: TestClient, session: Session, town: world.World)
     sign_in(client, stranger.email)
     for path in ("/a/val-de-brume/reach", "/a/val-de-brume/report", "/a/val-de-brume/report.csv"):
         assert client.get(path).status_code == 404, path
+
+
+def test_pages_of_an_authority_with_nothing_published(client: TestClient, session: Session) -> None:
+    town = make_authority(session, slug="hameau")
+    sign_in(client, make_member(session, town, Role.admin).email)
+    reach_page = client.get("/a/hameau/reach")
+    assert reach_page.status_code == 200
+    assert "Aucune publication parue sur cette période." in text_of(reach_page.text)
+    report = client.get("/a/hameau/report?month=2026-11")
+    assert report.status_code == 200
+    assert "Aucune publication parue ce mois-ci." in text_of(report.text)
