@@ -147,6 +147,11 @@ def test_monthly_report_and_csv(client: TestClient, session: Session, town: worl
     assert rows[0][:4] == ["section", "element", "publications", "impressions"]
     total = rows[1]
     assert total[:4] == ["total", "2026-11", "5", "1400"]
+    assert rows[0][-3:] == ["valeur", "cible", "evolution"]
+    followers = next(r for r in rows if r[0] == "abonnes" and r[1] == "Ville sur X")
+    assert followers[-3:] == ["1100", "", "100"]
+    objective = next(r for r in rows if r[0] == "objectif")
+    assert objective[-3:] == ["50", "295.7", "16.9"]
     mastodon = next(r for r in rows if r[0] == "reseau" and r[1] == "Mastodon")
     assert mastodon[3] == ""  # non fourni, not 0
     assert next(r for r in rows if r[0] == "regularite_annee_precedente")[:3] == [
