@@ -22,7 +22,7 @@ from core.mail import service as mail
 from scheduler import jobs
 from scheduler import worker as scheduler_worker
 from web import accounts as accounts_pages
-from web import approvals, calendar_pages, oauth, pages
+from web import approvals, calendar_pages, oauth, pages, reach
 from web import editorial as editorial_pages
 from web import inbox as approvals_inbox
 from web import posts as post_pages
@@ -96,6 +96,7 @@ def create_app(
     app.include_router(accounts_pages.router)
     app.include_router(settings_pages.router)
     app.include_router(post_pages.router)
+    app.include_router(reach.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if settings.sandbox:
         # The networks' sandboxes in the same process, so that sandbox accounts work out of the

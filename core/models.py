@@ -23,23 +23,28 @@ from core.posts.models import (
     PostObjective,
     Publication,
 )
+from core.reach.models import AccountSnapshot, CollectionPause, LatestSnapshot, MetricSnapshot
 from core.users.models import AccessToken, LoginFailure, User
 from core.workers.models import WorkerHeartbeat
 
 __all__ = [
     "AccessToken",
     "Account",
+    "AccountSnapshot",
     "ApprovalLink",
     "Audience",
     "Authority",
     "CalendarFeedToken",
     "Campaign",
+    "CollectionPause",
     "EditorialLine",
     "Election",
+    "LatestSnapshot",
     "LoginFailure",
     "MediaAsset",
     "MediaRendition",
     "Membership",
+    "MetricSnapshot",
     "OAuthState",
     "Objective",
     "OutboundEmail",

@@ -12,7 +12,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from core import clock
 from core.workers.service import HEARTBEAT_INTERVAL
-from scheduler import jobs
+from scheduler import jobs, reach_jobs
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,7 @@ def build(runtime: jobs.Runtime, *, deliver_emails: bool) -> BackgroundScheduler
             seconds=15,
             next_run_time=now,
         )
+    reach_jobs.register(scheduler, runtime)
     return scheduler
 
 

@@ -13,6 +13,7 @@ from api.routers import (
     media,
     members,
     posts,
+    reach,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -26,4 +27,5 @@ ROUTERS: list[APIRouter] = [
     posts.router,
     checks.router,
     calendar.router,
+    reach.router,
 ]
