@@ -23,12 +23,14 @@ from core.posts.models import (
     PostObjective,
     Publication,
 )
+from core.publishing.models import AccountPause, PublicationAttempt
 from core.users.models import AccessToken, LoginFailure, User
 from core.workers.models import WorkerHeartbeat
 
 __all__ = [
     "AccessToken",
     "Account",
+    "AccountPause",
     "ApprovalLink",
     "Audience",
     "Authority",
@@ -52,6 +54,7 @@ __all__ = [
     "PostObjective",
     "PostingSlot",
     "Publication",
+    "PublicationAttempt",
     "User",
     "WorkerHeartbeat",
 ]

@@ -13,6 +13,7 @@ from api.routers import (
     media,
     members,
     posts,
+    publishing,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -24,6 +25,7 @@ ROUTERS: list[APIRouter] = [
     accounts.router,
     editorial.router,
     posts.router,
+    publishing.router,
     checks.router,
     calendar.router,
 ]
