@@ -273,3 +273,37 @@ def make_published_post(
         session.add(publication)
     session.commit()
     return post
+
+
+def connect_sandbox_account(
+    session: Session,
+    settings: Settings,
+    authority: Authority,
+    *,
+    network: Network,
+    **overrides: Any,
+) -> Account:
+    """An account connected to the networks' sandbox (credentials encrypted as the API stores
+    them): the engine publishes to it over real HTTP."""
+    from core import crypto
+    from networks.sandbox.provision import provision
+
+    n = next(_counter)
+    grant = provision(settings, network, name=f"Compte bac à sable {n}")
+    values: dict[str, Any] = {
+        "authority_id": authority.id,
+        "network": network,
+        "name": f"Compte bac à sable {n}",
+        "handle": grant.handle,
+        "remote_id": grant.remote_id,
+        "instance_url": grant.instance_url,
+        "sandbox": True,
+        "credentials_encrypted": crypto.encrypt(settings, grant.credentials),
+        "token_expires_at": grant.expires_at,
+        "health": AccountHealth.ok,
+    }
+    values.update(overrides)
+    account = Account(**values)
+    session.add(account)
+    session.commit()
+    return account

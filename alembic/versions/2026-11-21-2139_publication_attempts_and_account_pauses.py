@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column("worker", sa.String(length=200), nullable=False),
         sa.Column("outcome", sa.String(length=16), nullable=False),
         sa.Column("remote_id", sa.String(length=500), nullable=True),
+        sa.Column("checks", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("error_code", sa.String(length=64), nullable=True),
         sa.Column("error", sa.String(length=2000), nullable=True),
         sa.Column("started_at", core.db.UTCDateTime(), nullable=False),

@@ -75,22 +75,20 @@ def claim(
         candidates = candidates.where(
             sa.exists().where(account.c.id == p.c.account_id, account.c.network == network.value)
         )
+    stmt = sa.update(Publication).where(col(Publication.status) == PublicationStatus.scheduled)
     if engine.dialect.name == "postgresql":
-        candidates = candidates.with_for_update(of=p, skip_locked=True)
-    stmt = (
-        sa.update(Publication)
-        .where(
-            col(Publication.id).in_(candidates.scalar_subquery()),
-            col(Publication.status) == PublicationStatus.scheduled,
-        )
-        .values(
-            status=PublicationStatus.publishing,
-            claimed_by=worker,
-            lease_until=now + lease,
-            updated_at=now,
-        )
-        .returning(col(Publication.id), col(Publication.due_at))
-    )
+        # A CTE with FOR UPDATE is materialised once; inside `IN (…)` the planner may run the
+        # subquery again and, skipping locked rows, return more than `limit` of them.
+        chosen = candidates.with_for_update(of=p, skip_locked=True).cte("chosen")
+        stmt = stmt.where(col(Publication.id) == chosen.c.id)
+    else:
+        stmt = stmt.where(col(Publication.id).in_(candidates.scalar_subquery()))
+    stmt = stmt.values(
+        status=PublicationStatus.publishing,
+        claimed_by=worker,
+        lease_until=now + lease,
+        updated_at=now,
+    ).returning(col(Publication.id), col(Publication.due_at))
     with engine.begin() as connection:
         rows = connection.execute(stmt).all()
     return [int(str(row[0])) for row in sorted(rows, key=lambda r: (r[1], r[0] or 0))]

@@ -141,7 +141,7 @@ def publish(
                 exclude=_known_remote_ids(engine, job),
             )
         except NetworkError as error:
-            return _after_error(engine, settings, job, worker, error, before_sending=True)
+            return _reconcile_failed(engine, settings, job, worker, error)
         with session_scope(engine) as session:
             attempt = claims.last_attempt(session, job.publication_id)
             if attempt is not None:
@@ -151,6 +151,8 @@ def publish(
                 session.add(attempt)
         if found is not None:
             return _published(engine, job, worker, remote_id=found.remote_id, url=found.url)
+        if job.attempt_number > settings.publish_max_attempts:
+            return _tired(engine, settings, job, worker, None)
     # The attempt is on record before anything is sent.
     with session_scope(engine) as session:
         if not claims.extend(
@@ -229,51 +231,63 @@ def _prepare(
     worker: str,
     adapter_for: AdapterFactory,
 ) -> Job:
+    # Committed even when it stops early (a failure or a manual delivery is written).
     with session_scope(engine) as session:
-        publication = session.get(Publication, publication_id)
-        if (
-            publication is None
-            or publication.status != PublicationStatus.publishing
-            or publication.claimed_by != worker
-        ):
-            raise _Stop(Result.lost)
-        post = session.get(Post, publication.post_id)
-        account = session.get(Account, publication.account_id)
-        authority = session.get(Authority, publication.authority_id)
-        assert post is not None
-        assert account is not None
-        assert authority is not None
-        network = Network(account.network)
-        refusal = _silence(session, post, authority)
-        if refusal is not None:
-            _fail(session, settings, publication, post, account, refusal)
-            raise _Stop(Result.failed)
-        key = idempotency_key(publication)
-        outgoing = _outgoing(session, settings, post, publication, network, authority)
-        if network == Network.manual:
-            _deliver_manually(session, settings, publication, post, account, key, outgoing)
-            raise _Stop(Result.delivered)
-        last = claims.last_attempt(session, publication_id)
-        reconcile_since = (
-            last.started_at if last is not None and claims.outcome_unknown(last) else None
-        )
-        try:
-            adapter = adapter_for(account, settings)
-        except NetworkError as error:
-            _handle_refusal(session, settings, publication, post, account, error)
-            raise _Stop(Result.failed) from None
-        return Job(
-            publication_id=publication_id,
-            authority_id=publication.authority_id,
-            post_id=publication.post_id,
-            account_id=publication.account_id,
-            network=network,
-            attempt_number=(last.number if last else 0) + 1,
-            key=key,
-            outgoing=outgoing,
-            adapter=adapter,
-            reconcile_since=reconcile_since,
-        )
+        prepared = _prepare_in(session, settings, publication_id, worker, adapter_for)
+    if isinstance(prepared, Result):
+        raise _Stop(prepared)
+    return prepared
+
+
+def _prepare_in(
+    session: Session,
+    settings: Settings,
+    publication_id: int,
+    worker: str,
+    adapter_for: AdapterFactory,
+) -> Job | Result:
+    publication = session.get(Publication, publication_id)
+    if (
+        publication is None
+        or publication.status != PublicationStatus.publishing
+        or publication.claimed_by != worker
+    ):
+        return Result.lost
+    post = session.get(Post, publication.post_id)
+    account = session.get(Account, publication.account_id)
+    authority = session.get(Authority, publication.authority_id)
+    assert post is not None
+    assert account is not None
+    assert authority is not None
+    network = Network(account.network)
+    refusal = _silence(session, post, authority)
+    if refusal is not None:
+        _fail(session, settings, publication, post, account, refusal)
+        return Result.failed
+    key = idempotency_key(publication)
+    outgoing = _outgoing(session, settings, post, publication, network, authority)
+    if network == Network.manual:
+        _deliver_manually(session, settings, publication, post, account, key, outgoing)
+        return Result.delivered
+    last = claims.last_attempt(session, publication_id)
+    reconcile_since = last.started_at if last is not None and claims.outcome_unknown(last) else None
+    try:
+        adapter = adapter_for(account, settings)
+    except NetworkError as error:
+        _handle_refusal(session, settings, publication, post, account, error)
+        return Result.failed
+    return Job(
+        publication_id=publication_id,
+        authority_id=publication.authority_id,
+        post_id=publication.post_id,
+        account_id=publication.account_id,
+        network=network,
+        attempt_number=(last.number if last else 0) + 1,
+        key=key,
+        outgoing=outgoing,
+        adapter=adapter,
+        reconcile_since=reconcile_since,
+    )
 
 
 def _silence(session: Session, post: Post, authority: Authority) -> AppError | None:
@@ -484,19 +498,15 @@ def _after_error(
                 )
             if publication is None:
                 return Result.lost
-            if job.attempt_number >= settings.publish_max_attempts and not unknown:
-                post, account = _post_and_account(session, publication)
-                tired = AppError(
-                    N_(
-                        "{network} n'a pas répondu après {attempts} essais ({message}). "
-                        "Vérifiez l'état du réseau, puis cliquez sur « Réessayer »."
-                    ),
-                    code="network_unavailable",
-                    network=Network(account.network).label,
-                    attempts=job.attempt_number,
-                    message=error.network_message or "—",
+            tired = job.attempt_number >= settings.publish_max_attempts
+            if tired and not unknown and not before_sending:
+                _fail(
+                    session,
+                    settings,
+                    publication,
+                    *_post_and_account(session, publication),
+                    _tired_error(job, error),
                 )
-                _fail(session, settings, publication, post, account, tired)
                 return Result.failed
             delay = backoff(job.attempt_number, settings)
             _back_to_queue(session, publication, due_at=clock.now() + delay)
@@ -508,6 +518,70 @@ def _after_error(
         post, account = _post_and_account(session, publication)
         _handle_refusal(session, settings, publication, post, account, error)
         return Result.failed
+
+
+def _reconcile_failed(
+    engine: Engine, settings: Settings, job: Job, worker: str, error: NetworkError
+) -> Result:
+    """The account could not be read back: the outcome stays unknown. Try again later; after
+    as many failures as attempts allowed, fail and say that it may be online."""
+    with session_scope(engine) as session:
+        attempt = claims.last_attempt(session, job.publication_id)
+        checks = 0
+        if attempt is not None:
+            attempt.checks += 1
+            checks = attempt.checks
+            session.add(attempt)
+        if checks < settings.publish_max_attempts or isinstance(error, RateLimited):
+            session.flush()
+    if checks < settings.publish_max_attempts or isinstance(error, RateLimited):
+        return _after_error(engine, settings, job, worker, error, before_sending=True)
+    with session_scope(engine) as session:
+        publication = _mine(session, job.publication_id, worker)
+        if publication is None:
+            return Result.lost
+        unknown = AppError(
+            N_(
+                "{network} ne répond plus ({message}) et Beffroi ne peut pas vérifier si la "
+                "publication est partie. Regardez sur le compte si elle est en ligne : si non, "
+                "cliquez sur « Réessayer »."
+            ),
+            code="outcome_unknown",
+            network=job.network.label,
+            message=error.network_message or "—",
+        )
+        _fail(session, settings, publication, *_post_and_account(session, publication), unknown)
+    return Result.failed
+
+
+def _tired_error(job: Job, error: NetworkError | None) -> AppError:
+    return AppError(
+        N_(
+            "{network} n'a pas répondu après {attempts} essais ({message}). "
+            "Vérifiez l'état du réseau, puis cliquez sur « Réessayer »."
+        ),
+        code="network_unavailable",
+        network=job.network.label,
+        attempts=job.attempt_number - (0 if error is not None else 1),
+        message=(error.network_message if error is not None else "") or "—",
+    )
+
+
+def _tired(
+    engine: Engine, settings: Settings, job: Job, worker: str, error: NetworkError | None
+) -> Result:
+    with session_scope(engine) as session:
+        publication = _mine(session, job.publication_id, worker)
+        if publication is None:
+            return Result.lost
+        _fail(
+            session,
+            settings,
+            publication,
+            *_post_and_account(session, publication),
+            _tired_error(job, error),
+        )
+    return Result.failed
 
 
 def _handle_refusal(

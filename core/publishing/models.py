@@ -44,6 +44,8 @@ class PublicationAttempt(SQLModel, table=True):
     worker: str = Field(default="", max_length=200)
     outcome: AttemptOutcome = Field(default=AttemptOutcome.started, sa_type=sa.String(16))
     remote_id: str | None = Field(default=None, max_length=500)
+    # Times reading the account back failed (the outcome stays unknown meanwhile).
+    checks: int = 0
     error_code: str | None = Field(default=None, max_length=64)
     error: str | None = Field(default=None, max_length=2000)
     started_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)
