@@ -13,7 +13,7 @@ from api.routers.posts import PathId, PostDep, PostMemberDep
 from core.authorities.models import Authority
 from core.errors import NotFound
 from core.posts import service as posts
-from core.posts.models import Publication
+from core.posts.models import Post, Publication
 from core.posts.schemas import PostRead
 from core.publishing import service as publishing
 
@@ -66,6 +66,7 @@ def mark_published(
     publishing.mark_published(
         session, actor=member, publication=publication, url=(data or MarkPublished()).url
     )
-    post = posts.get(session, actor=member, post_id=publication.post_id)
+    post = session.get(Post, publication.post_id)
+    assert post is not None
     session.refresh(post)
     return posts.read(session, post)
