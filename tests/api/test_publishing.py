@@ -212,7 +212,7 @@ def _race(
         )
         start = threading.Barrier(2)
 
-        def work() -> None:
+        def work(start: threading.Barrier = start) -> None:
             start.wait()
             for publication_id in claims.claim(
                 db, worker="racer", lease=timedelta(minutes=1), limit=5
