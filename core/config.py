@@ -138,7 +138,7 @@ class Settings(BaseSettings):
     # due time it knows of).
     publish_tick_seconds: float = Field(default=0.5, gt=0, le=0.5)
     # How long a worker holds a claimed publication; past it, another worker takes over.
-    publish_lease_seconds: int = Field(default=120, ge=10, le=3600)
+    publish_lease_seconds: int = Field(default=120, ge=2, le=3600)
     # Network calls in flight at once in one worker, and per network.
     publish_concurrency: int = Field(default=32, ge=1, le=512)
     publish_network_concurrency: int = Field(default=16, ge=1, le=512)

@@ -103,7 +103,11 @@ class Dispatcher:
         if due is None:
             return self.tick_seconds
         seconds = (due - clock.now()).total_seconds()
-        return max(0.0, min(self.tick_seconds, seconds))
+        if seconds <= 0:
+            # Due but not claimable now (its account is busy or paused, or the slots are full):
+            # the next tick, or the end of a publication, looks again.
+            return self.tick_seconds
+        return min(self.tick_seconds, seconds)
 
     def tick(self) -> int:
         """Claim what the free slots allow and start publishing it; returns how many."""

@@ -90,7 +90,7 @@ JOBS: list[PeriodicJob] = [
     PeriodicJob("heartbeat", heartbeat, workers.HEARTBEAT_INTERVAL.total_seconds()),
     PeriodicJob("housekeeping", housekeeping, 3600),
     PeriodicJob("deliver_emails", deliver_emails, 15, worker_only=True),
-    PeriodicJob("recover_leases", recover_leases, 10),
+    PeriodicJob("recover_leases", recover_leases, 5),
     PeriodicJob("refresh_tokens", refresh_tokens, 300),
 ]
 # Reach: metric collection jobs (issue 9) go here.
