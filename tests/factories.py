@@ -234,7 +234,9 @@ def make_editorial(
     pillar = make_pillar(session, authority)
     election = make_election(session, authority)
     post = make_post(session, authority, targets=targets, author=author, pillar_id=pillar.id)
+    publication_ids = [p.id for p in publications.of_post(session, post)]
     return {
+        "publication_id": publication_ids[0] if publication_ids else 0,
         "objective_id": objective.id,  # type: ignore[dict-item]
         "audience_id": audience.id,  # type: ignore[dict-item]
         "campaign_id": campaign.id,  # type: ignore[dict-item]
