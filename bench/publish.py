@@ -1,4 +1,4 @@
-"""Benchmark: the publishing engine against the sandboxes, with the bare-loop baseline in the same run.
+"""Benchmark: the publishing engine against the sandboxes, and the bare-loop baseline, in one run.
 
     .venv/bin/python bench/publish.py [--database sqlite|postgresql|both] [--postgres-url URL]
         [--rate 1000] [--minutes 5] [--burst 5000] [--authorities 1000] [--future 1000000]

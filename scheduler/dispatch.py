@@ -122,6 +122,14 @@ class Dispatcher:
         open_networks = [n for n, slots in free.items() if slots > 0]
         if not open_networks:
             return 0
+        if len(open_networks) == len(PUBLISHED_NETWORKS) and min(free.values()) >= free_total:
+            # No network is near its own limit: one claim for all of them.
+            claimed = claims.claim_with_networks(
+                self.engine, worker=self.worker, lease=self.lease, limit=free_total
+            )
+            for publication_id, network in claimed:
+                self._start(publication_id, network)
+            return len(claimed)
         started = 0
         for network in open_networks:
             limit = min(free[network], free_total - started)

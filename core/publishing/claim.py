@@ -177,3 +177,21 @@ def outcome_unknown(attempt: PublicationAttempt | None) -> bool:
         AttemptOutcome.started,
         AttemptOutcome.unknown,
     )
+
+
+def claim_with_networks(
+    engine: Engine, *, worker: str, lease: timedelta, limit: int
+) -> list[tuple[int, Network]]:
+    """`claim` across every network, with each publication's network (for the dispatcher's
+    per-network slots)."""
+    ids = claim(engine, worker=worker, lease=lease, limit=limit)
+    if not ids:
+        return []
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(col(Publication.id), col(Account.network))
+            .join(Account, col(Account.id) == Publication.account_id)
+            .where(col(Publication.id).in_(ids))
+        ).all()
+    networks = {int(str(row[0])): Network(row[1]) for row in rows}
+    return [(i, networks[i]) for i in ids if i in networks]

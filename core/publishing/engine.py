@@ -23,7 +23,7 @@ import logging
 import random
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -91,6 +91,8 @@ class Job:
     outgoing: OutgoingPost
     adapter: NetworkAdapter | None
     reconcile_since: datetime | None  # set when the last attempt's outcome is unknown
+    # The attempt row was committed with the preparation (nothing to reconcile first).
+    attempt_recorded: bool = False
 
 
 # An adapter factory, replaceable for the benchmark's bare baseline; the default is the registry.
@@ -154,26 +156,10 @@ def publish(
         if job.attempt_number > settings.publish_max_attempts:
             return _tired(engine, settings, job, worker, None)
     # The attempt is on record before anything is sent.
-    with session_scope(engine) as session:
-        if not claims.extend(
-            session, publication_id=job.publication_id, worker=worker, lease=lease
-        ):
-            return Result.lost
-        session.execute(
-            sa.update(Publication)
-            .where(col(Publication.id) == job.publication_id)
-            .values(attempts=job.attempt_number)
-            .execution_options(synchronize_session=False)
-        )
-        session.add(
-            PublicationAttempt(
-                authority_id=job.authority_id,
-                publication_id=job.publication_id,
-                number=job.attempt_number,
-                idempotency_key=job.key,
-                worker=worker,
-            )
-        )
+    if not job.attempt_recorded:
+        with session_scope(engine) as session:
+            if not _record_attempt(session, job, worker, lease):
+                return Result.lost
     try:
         done = job.adapter.publish(job.outgoing, idempotency_key=job.key)
     except NetworkError as error:
@@ -186,6 +172,27 @@ def publish(
         return _after_error(engine, settings, job, worker, unknown, before_sending=False)
     _save_renewed_credentials(engine, settings, job)
     return _published(engine, job, worker, remote_id=done.remote_id, url=done.url)
+
+
+def _record_attempt(session: Session, job: Job, worker: str, lease: timedelta) -> bool:
+    if not claims.extend(session, publication_id=job.publication_id, worker=worker, lease=lease):
+        return False
+    session.execute(
+        sa.update(Publication)
+        .where(col(Publication.id) == job.publication_id)
+        .values(attempts=job.attempt_number)
+        .execution_options(synchronize_session=False)
+    )
+    session.add(
+        PublicationAttempt(
+            authority_id=job.authority_id,
+            publication_id=job.publication_id,
+            number=job.attempt_number,
+            idempotency_key=job.key,
+            worker=worker,
+        )
+    )
+    return True
 
 
 def reconcile(
@@ -276,7 +283,7 @@ def _prepare_in(
     except NetworkError as error:
         _handle_refusal(session, settings, publication, post, account, error)
         return Result.failed
-    return Job(
+    job = Job(
         publication_id=publication_id,
         authority_id=publication.authority_id,
         post_id=publication.post_id,
@@ -288,6 +295,13 @@ def _prepare_in(
         adapter=adapter,
         reconcile_since=reconcile_since,
     )
+    if reconcile_since is None:
+        # Nothing to read back first: the attempt goes on record in this same transaction.
+        lease = timedelta(seconds=settings.publish_lease_seconds)
+        if not _record_attempt(session, job, worker, lease):
+            return Result.lost
+        job = replace(job, attempt_recorded=True)
+    return job
 
 
 def _silence(session: Session, post: Post, authority: Authority) -> AppError | None:

@@ -207,6 +207,7 @@ def test_a_transient_error_is_retried_with_backoff_then_published(
     sandbox_server: SandboxServer,
     sandbox_account: Callable[..., Account],
 ) -> None:
+    pub_settings = pub_settings.model_copy(update={"publish_backoff_base_seconds": 60.0})
     authority = make_authority(session)
     account = sandbox_account(authority, Network.mastodon, fail_next=[503])
     post = due_post(session, authority, [account], text="Piscine fermée dimanche.")
