@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from api import errors
 from api.middleware import Metrics, SecurityHeaders
 from api.routers import ROUTERS
+from api.routers.health import QueueCollector
 from core import migrations
 from core.config import Settings, get_settings
 from core.db import make_engine
@@ -57,12 +58,12 @@ def create_app(
             mailer.kick()  # deliver what an earlier run left behind
         if scheduler is not None:
             scheduler.start()
+            app.state.dispatcher = scheduler_worker.start_dispatcher(runtime)
         try:
             yield
         finally:
             if scheduler is not None:
-                scheduler.shutdown(wait=True)
-                jobs.forget_this_worker(runtime)
+                scheduler_worker.stop(runtime, scheduler)
             if run_mailer:
                 mailer.stop()
 
@@ -83,6 +84,8 @@ def create_app(
     app.state.mailer = mailer
     app.state.migration_head = migrations.head_revision()
     app.state.metrics_registry = CollectorRegistry()
+    app.state.metrics_registry.register(QueueCollector(engine))
+    app.state.dispatcher = None
 
     errors.install(app, html=render_error)
     for router in ROUTERS:

@@ -1,4 +1,4 @@
-"""The reach collection jobs (core.reach.collect), registered by `scheduler.worker.build`.
+"""The reach collection jobs (core.reach.collect), run by `scheduler.worker.build` with the others.
 
 The collection functions decide what is due from the database, so these jobs can run often, in
 any number of workers: a run with nothing due reads a few rows and calls no network.
@@ -7,12 +7,9 @@ any number of workers: a run with nothing due reads a few rows and calls no netw
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
-
-from apscheduler.schedulers.base import BaseScheduler
 
 from core.reach import collect
-from scheduler.jobs import Runtime
+from scheduler.jobs import PeriodicJob, Runtime
 
 log = logging.getLogger(__name__)
 
@@ -37,21 +34,7 @@ def collect_followers(runtime: Runtime) -> None:
         log.info("Abonnés : %s compte(s) relevé(s), %s échec(s)", outcome.collected, outcome.failed)
 
 
-def register(scheduler: BaseScheduler, runtime: Runtime) -> None:
-    now = datetime.now(UTC)
-    scheduler.add_job(
-        collect_metrics,
-        "interval",
-        args=[runtime],
-        id="collect_metrics",
-        minutes=METRICS_EVERY_MINUTES,
-        next_run_time=now,
-    )
-    scheduler.add_job(
-        collect_followers,
-        "interval",
-        args=[runtime],
-        id="collect_followers",
-        minutes=FOLLOWERS_EVERY_MINUTES,
-        next_run_time=now,
-    )
+JOBS: list[PeriodicJob] = [
+    PeriodicJob("collect_metrics", collect_metrics, METRICS_EVERY_MINUTES * 60),
+    PeriodicJob("collect_followers", collect_followers, FOLLOWERS_EVERY_MINUTES * 60),
+]

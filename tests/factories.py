@@ -243,7 +243,9 @@ def make_editorial(
     pillar = make_pillar(session, authority)
     election = make_election(session, authority)
     post = make_post(session, authority, targets=targets, author=author, pillar_id=pillar.id)
+    publication_ids = [p.id for p in publications.of_post(session, post)]
     return {
+        "publication_id": publication_ids[0] if publication_ids else 0,
         "objective_id": objective.id,  # type: ignore[dict-item]
         "audience_id": audience.id,  # type: ignore[dict-item]
         "campaign_id": campaign.id,  # type: ignore[dict-item]
@@ -265,23 +267,6 @@ def make_slot(session: Session, account: Account, **overrides: Any) -> PostingSl
     session.add(slot)
     session.commit()
     return slot
-
-
-def make_published_post(
-    session: Session, authority: Authority, *, targets: Sequence[Account], at: datetime
-) -> Post:
-    """A post that went out at `at` on every target, as the engine leaves it."""
-    post = make_post(
-        session, authority, targets=targets, status=PostStatus.approved, scheduled_at=at
-    )
-    post.status = PostStatus.published
-    session.add(post)
-    for publication in publications.of_post(session, post):
-        publication.status = PublicationStatus.published
-        publication.published_at = at
-        session.add(publication)
-    session.commit()
-    return post
 
 
 def make_published(
@@ -353,3 +338,37 @@ def make_followers(
     session.add(snapshot)
     session.commit()
     return snapshot
+
+
+def connect_sandbox_account(
+    session: Session,
+    settings: Settings,
+    authority: Authority,
+    *,
+    network: Network,
+    **overrides: Any,
+) -> Account:
+    """An account connected to the networks' sandbox (credentials encrypted as the API stores
+    them): the engine publishes to it over real HTTP."""
+    from core import crypto
+    from networks.sandbox.provision import provision
+
+    n = next(_counter)
+    grant = provision(settings, network, name=f"Compte bac à sable {n}")
+    values: dict[str, Any] = {
+        "authority_id": authority.id,
+        "network": network,
+        "name": f"Compte bac à sable {n}",
+        "handle": grant.handle,
+        "remote_id": grant.remote_id,
+        "instance_url": grant.instance_url,
+        "sandbox": True,
+        "credentials_encrypted": crypto.encrypt(settings, grant.credentials),
+        "token_expires_at": grant.expires_at,
+        "health": AccountHealth.ok,
+    }
+    values.update(overrides)
+    account = Account(**values)
+    session.add(account)
+    session.commit()
+    return account

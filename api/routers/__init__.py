@@ -13,6 +13,7 @@ from api.routers import (
     media,
     members,
     posts,
+    publishing,
     reach,
 )
 
@@ -25,6 +26,7 @@ ROUTERS: list[APIRouter] = [
     accounts.router,
     editorial.router,
     posts.router,
+    publishing.router,
     checks.router,
     calendar.router,
     reach.router,

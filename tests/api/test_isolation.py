@@ -62,6 +62,7 @@ FACTORIES: dict[str, Callable[[World], object]] = {
     "campaign_id": lambda w: (w.b_editorial or {})["campaign_id"],
     "election_id": lambda w: (w.b_editorial or {})["election_id"],
     "post_id": lambda w: (w.b_editorial or {})["post_id"],
+    "publication_id": lambda w: (w.b_editorial or {})["publication_id"],
     "slot_id": lambda w: w.b_slot_id,
 }
 # Routes whose parameters are not tenant data, and why.
