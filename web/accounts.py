@@ -94,7 +94,7 @@ def _page(
     locale = locale_of(request)
     rows = accounts.list_accounts(session, authority=member.authority)
     day_names = get_day_names("wide", locale=i18n.babel_locale(locale))
-    people = {m.id: m.name for m in authorities.members(session, authority=member.authority)}
+    people = {m.user_id: m.name for m in authorities.members(session, authority=member.authority)}
     items = []
     for account in rows:
         account_slots = slots.list_slots(session, account=account)

@@ -20,7 +20,7 @@ from core.users.models import User
 from networks.sandbox import tokens
 from tests.api.test_accounts import _back_to_beffroi, _consent
 from tests.conftest import TEST_SECRET, SandboxServer, make_settings
-from tests.factories import make_account, make_authority, make_member, make_post
+from tests.factories import make_account, make_authority, make_member, make_post, make_user
 from tests.web.helpers import csrf_of, sign_in, text_of
 
 
@@ -135,6 +135,7 @@ def test_a_manual_channel_with_its_assigned_person(
     client: TestClient, session: Session, town: tuple[Authority, User]
 ) -> None:
     authority, admin = town
+    make_user(session)  # user ids and membership ids differ: the page must use user ids
     agent = make_member(session, authority, Role.editor, name="Marc Accueil")
     sign_in(client, admin.email)
     empty = send(client, "/a/conques/accounts/manual", {"name": "  ", "assignee_id": ""})
