@@ -248,7 +248,15 @@ def _links(
 # --- writing ------------------------------------------------------------------------------------
 
 
-def create(session: Session, settings: Settings, *, actor: Actor, data: PostCreate) -> Post:  # noqa: ARG001 - same shape as update
+def create(
+    session: Session,
+    settings: Settings,  # noqa: ARG001 - same shape as update
+    *,
+    actor: Actor,
+    data: PostCreate,
+    source: str | None = None,
+) -> Post:
+    """A new draft. `source` names where it came from when not typed in (e.g. `csv_import`)."""
     access.require_author_role(actor)
     authority = actor.authority
     if data.scheduled_at is not None and not access.can_edit_all(actor):
@@ -274,7 +282,13 @@ def create(session: Session, settings: Settings, *, actor: Actor, data: PostCrea
     _set_targets(session, post, data.targets)
     post.content_hash = content.current_hash(session, post)
     session.add(post)
-    history.record(session, post=post, kind="created", by=actor.user)
+    history.record(
+        session,
+        post=post,
+        kind="created",
+        by=actor.user,
+        data={"source": source} if source else None,
+    )
     session.flush()
     return post
 
