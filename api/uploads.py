@@ -4,7 +4,7 @@ first megabytes past the limit, without being stored or parsed whole."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import Request
 from starlette.datastructures import UploadFile
@@ -33,13 +33,22 @@ class MalformedForm(AppError):
 class Upload:
     fields: dict[str, str]
     file: UploadFile | None
+    # Every text field in order, repeated names included (checkboxes, lists).
+    items: list[tuple[str, str]] = field(default_factory=list)
 
     async def close(self) -> None:
         if self.file is not None:
             await self.file.close()
 
 
-async def read_form(request: Request, *, max_bytes: int, file_field: str = "file") -> Upload:
+async def read_form(
+    request: Request,
+    *,
+    max_bytes: int,
+    file_field: str = "file",
+    max_fields: int = 10,
+    max_field_bytes: int = FIELD_MAX_BYTES,
+) -> Upload:
     """The fields and the one file of a multipart request, refused with 413 as soon as the body
     grows past `max_bytes` (plus a little room for the other fields)."""
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
@@ -62,17 +71,17 @@ async def read_form(request: Request, *, max_bytes: int, file_field: str = "file
         request.headers,
         counted(),  # type: ignore[arg-type]
         max_files=1,
-        max_fields=10,
-        max_part_size=FIELD_MAX_BYTES,
+        max_fields=max_fields,
+        max_part_size=max_field_bytes,
     )
     try:
         form = await parser.parse()
     except MultiPartException:
         raise MalformedForm() from None
-    fields = {key: value for key, value in form.multi_items() if isinstance(value, str)}
+    items = [(key, value) for key, value in form.multi_items() if isinstance(value, str)]
     upload = form.get(file_field)
     file = upload if isinstance(upload, UploadFile) else None
-    result = Upload(fields=fields, file=file)
+    result = Upload(fields=dict(items), file=file, items=items)
     if file is not None and (file.size or 0) > max_bytes:
         await result.close()
         raise too_large

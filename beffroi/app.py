@@ -21,7 +21,12 @@ from core.db import make_engine
 from core.mail import service as mail
 from scheduler import jobs
 from scheduler import worker as scheduler_worker
-from web import approvals, oauth, pages, reach
+from web import accounts as accounts_pages
+from web import approvals, calendar_pages, oauth, pages, reach
+from web import editorial as editorial_pages
+from web import inbox as approvals_inbox
+from web import posts as post_pages
+from web import settings as settings_pages
 from web.emails import render_email
 from web.errors import render_error
 from web.templating import STATIC_DIR
@@ -85,6 +90,12 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(oauth.router)
     app.include_router(approvals.router)
+    app.include_router(calendar_pages.router)
+    app.include_router(approvals_inbox.router)
+    app.include_router(editorial_pages.router)
+    app.include_router(accounts_pages.router)
+    app.include_router(settings_pages.router)
+    app.include_router(post_pages.router)
     app.include_router(reach.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if settings.sandbox:

@@ -51,6 +51,7 @@ def preview(session: Session, settings: Settings, post: Post) -> dict[str, Any]:
         "scheduled": local_time(post.scheduled_at, authority.timezone),
         "targets": [
             {
+                "account_id": account.id,
                 "network": Network(account.network).label,
                 "network_code": account.network,
                 "account": account.name,

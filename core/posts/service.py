@@ -24,6 +24,7 @@ from core.posts import access, content, history, publications, workflow
 from core.posts.access import Actor
 from core.posts.models import (
     POST_STATUS_LABELS,
+    EventChannel,
     Post,
     PostAudience,
     PostEvent,
@@ -248,7 +249,16 @@ def _links(
 # --- writing ------------------------------------------------------------------------------------
 
 
-def create(session: Session, settings: Settings, *, actor: Actor, data: PostCreate) -> Post:  # noqa: ARG001 - same shape as update
+def create(
+    session: Session,
+    settings: Settings,  # noqa: ARG001 - same shape as update
+    *,
+    actor: Actor,
+    data: PostCreate,
+    source: str | None = None,
+    channel: EventChannel = EventChannel.api,
+) -> Post:
+    """A new draft. `source` names where it came from when not typed in (e.g. `csv_import`)."""
     access.require_author_role(actor)
     authority = actor.authority
     if data.scheduled_at is not None and not access.can_edit_all(actor):
@@ -274,7 +284,14 @@ def create(session: Session, settings: Settings, *, actor: Actor, data: PostCrea
     _set_targets(session, post, data.targets)
     post.content_hash = content.current_hash(session, post)
     session.add(post)
-    history.record(session, post=post, kind="created", by=actor.user)
+    history.record(
+        session,
+        post=post,
+        kind="created",
+        by=actor.user,
+        channel=channel,
+        data={"source": source} if source else None,
+    )
     session.flush()
     return post
 
@@ -283,7 +300,13 @@ CONTENT_FIELDS = {"text", "targets", "media_ids"}
 
 
 def update(
-    session: Session, settings: Settings, *, actor: Actor, post: Post, data: PostUpdate
+    session: Session,
+    settings: Settings,
+    *,
+    actor: Actor,
+    post: Post,
+    data: PostUpdate,
+    channel: EventChannel = EventChannel.api,
 ) -> Post:
     """Change a post. A change of content (text, per-target texts, media, targets) makes a new
     version: a post in review or approved goes (back) to review and its approval links stop
@@ -341,6 +364,7 @@ def update(
             post=post,
             kind="edited",
             by=actor.user,
+            channel=channel,
             data={"fields": sorted(CONTENT_FIELDS & set(values))},
         )
         if post.status in (PostStatus.in_review, PostStatus.approved):
@@ -348,9 +372,18 @@ def update(
                 session, settings, post=post, by=actor.user, reason="content_changed"
             )
     if changed:
-        history.record(session, post=post, kind="updated", by=actor.user, data={"fields": changed})
+        history.record(
+            session,
+            post=post,
+            kind="updated",
+            by=actor.user,
+            channel=channel,
+            data={"fields": changed},
+        )
     if new_time != old_time:
-        _move(session, settings, actor=actor, post=post, old=old_time, new=new_time)
+        _move(
+            session, settings, actor=actor, post=post, old=old_time, new=new_time, channel=channel
+        )
     session.flush()
     return post
 
@@ -363,6 +396,7 @@ def _move(
     post: Post,
     old: datetime | None,
     new: datetime | None,
+    channel: EventChannel = EventChannel.api,
 ) -> None:
     post.scheduled_at = new
     session.add(post)
@@ -371,6 +405,7 @@ def _move(
         post=post,
         kind="moved",
         by=actor.user,
+        channel=channel,
         data={
             "from": old.isoformat() if old else None,
             "to": new.isoformat() if new else None,
@@ -397,11 +432,20 @@ def _move(
         raise _already_sent(stuck)
 
 
-def add_comment(session: Session, *, actor: Actor, post: Post, comment: str) -> PostEvent:
+def add_comment(
+    session: Session,
+    *,
+    actor: Actor,
+    post: Post,
+    comment: str,
+    channel: EventChannel = EventChannel.api,
+) -> PostEvent:
     text = comment.strip()
     if not text:
         raise InvalidInput(N_("Le commentaire est vide."), extra={"field": "comment"})
-    event = history.record(session, post=post, kind="commented", by=actor.user, comment=text)
+    event = history.record(
+        session, post=post, kind="commented", by=actor.user, comment=text, channel=channel
+    )
     session.flush()
     return event
 
@@ -410,6 +454,11 @@ def delete(session: Session, *, actor: Actor, post: Post) -> None:
     _require_can_change(session, actor=actor, post=post, deleting=True)
     session.delete(post)
     session.flush()
+
+
+def require_can_change(session: Session, *, actor: Actor, post: Post) -> None:
+    """Refuse, with what to do, a change this person may not make now (403, 404 or 409)."""
+    _require_can_change(session, actor=actor, post=post)
 
 
 def _require_can_change(

@@ -32,6 +32,7 @@ from tests.factories import (
     make_slot,
 )
 from web.pages import router as pages_router
+from web.posts import router as post_pages_router
 from web.reach import router as reach_pages_router
 
 
@@ -70,7 +71,7 @@ EXEMPT = {
 
 
 def all_routes() -> list[tuple[str, str, bool]]:
-    page_routers = [pages_router, reach_pages_router]
+    page_routers = [pages_router, post_pages_router, reach_pages_router]
     routers: list[APIRouter] = [*ROUTERS, *page_routers]
     found = []
     for router in routers:
