@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from api import errors
 from api.middleware import Metrics, SecurityHeaders
 from api.routers import ROUTERS
+from api.routers.health import QueueCollector
 from core import migrations
 from core.config import Settings, get_settings
 from core.db import make_engine
@@ -22,7 +23,7 @@ from core.mail import service as mail
 from scheduler import jobs
 from scheduler import worker as scheduler_worker
 from web import accounts as accounts_pages
-from web import approvals, calendar_pages, oauth, pages
+from web import approvals, calendar_pages, oauth, pages, reach
 from web import editorial as editorial_pages
 from web import inbox as approvals_inbox
 from web import posts as post_pages
@@ -57,12 +58,12 @@ def create_app(
             mailer.kick()  # deliver what an earlier run left behind
         if scheduler is not None:
             scheduler.start()
+            app.state.dispatcher = scheduler_worker.start_dispatcher(runtime)
         try:
             yield
         finally:
             if scheduler is not None:
-                scheduler.shutdown(wait=True)
-                jobs.forget_this_worker(runtime)
+                scheduler_worker.stop(runtime, scheduler)
             if run_mailer:
                 mailer.stop()
 
@@ -83,6 +84,8 @@ def create_app(
     app.state.mailer = mailer
     app.state.migration_head = migrations.head_revision()
     app.state.metrics_registry = CollectorRegistry()
+    app.state.metrics_registry.register(QueueCollector(engine))
+    app.state.dispatcher = None
 
     errors.install(app, html=render_error)
     for router in ROUTERS:
@@ -96,6 +99,7 @@ def create_app(
     app.include_router(accounts_pages.router)
     app.include_router(settings_pages.router)
     app.include_router(post_pages.router)
+    app.include_router(reach.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if settings.sandbox:
         # The networks' sandboxes in the same process, so that sandbox accounts work out of the

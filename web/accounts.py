@@ -23,6 +23,7 @@ from core.accounts.models import (
     AccountCreate,
     AccountHealth,
     AccountKind,
+    AccountUpdate,
     AuthorizeRequest,
     Network,
 )
@@ -55,6 +56,7 @@ LABELS = [
     forms.Field("weekday", N_("Jour")),
     forms.Field("local_time", N_("Heure")),
     forms.Field("assignee_id", N_("Personne chargée de publier")),
+    forms.Field("daily_quota", N_("Publications par jour au plus")),
 ]
 # Sections of the page that hold a form; a failed one is re-shown open with its message.
 EMPTY_FORMS: dict[str, dict[str, Any]] = {
@@ -94,7 +96,7 @@ def _page(
     locale = locale_of(request)
     rows = accounts.list_accounts(session, authority=member.authority)
     day_names = get_day_names("wide", locale=i18n.babel_locale(locale))
-    people = {m.id: m.name for m in authorities.members(session, authority=member.authority)}
+    people = {m.user_id: m.name for m in authorities.members(session, authority=member.authority)}
     items = []
     for account in rows:
         account_slots = slots.list_slots(session, account=account)
@@ -280,6 +282,36 @@ def add_manual(
 
 def _account(session: Session, member: Member, account_id: int) -> Account:
     return accounts.get(session, authority=member.authority, account_id=account_id)
+
+
+@router.post("/a/{slug}/accounts/{account_id}", dependencies=[CsrfDep])
+def update(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    member: PageAdminDep,
+    account_id: AccountId,
+    name: Text = "",
+    kind: Text = "institutional",
+    daily_quota: Text = "",
+    assignee_id: Text = "",
+) -> Response:
+    account = _account(session, member, account_id)
+    values = {"name": name, "kind": kind, "daily_quota": daily_quota, "assignee_id": assignee_id}
+    try:
+        changes: dict[str, Any] = {
+            "name": name,
+            "kind": kind,
+            "daily_quota": daily_quota.strip() or None,
+        }
+        if account.network == Network.manual:
+            changes["assignee_id"] = assignee_id or None
+        data = AccountUpdate.model_validate(changes)
+        accounts.update(session, authority=member.authority, account=account, data=data)
+        session.flush()
+    except (AppError, ValidationError) as error:
+        return _failed(request, session, settings, member, f"edit-{account_id}", error, values)
+    return _back(member, f"compte-{account_id}")
 
 
 @router.post("/a/{slug}/accounts/{account_id}/check", dependencies=[CsrfDep])

@@ -224,6 +224,7 @@ def read_many(session: Session, posts: Sequence[Post]) -> list[PostRead]:
 
 def target_read(pub: Publication, account: Account) -> TargetRead:
     return TargetRead(
+        publication_id=pub.id,
         account_id=pub.account_id,
         network=str(account.network),
         account_name=account.name,
@@ -232,6 +233,8 @@ def target_read(pub: Publication, account: Account) -> TargetRead:
         remote_url=pub.remote_url,
         error=pub.error,
         published_at=pub.published_at,
+        error_code=pub.error_code,
+        attempts=pub.attempts,
     )
 
 

@@ -20,7 +20,7 @@ from core.users.models import User
 from networks.sandbox import tokens
 from tests.api.test_accounts import _back_to_beffroi, _consent
 from tests.conftest import TEST_SECRET, SandboxServer, make_settings
-from tests.factories import make_account, make_authority, make_member, make_post
+from tests.factories import make_account, make_authority, make_member, make_post, make_user
 from tests.web.helpers import csrf_of, sign_in, text_of
 
 
@@ -38,6 +38,7 @@ def town(session: Session) -> tuple[Authority, User]:
 
 def rows(session: Session, model: Any) -> list[Any]:
     session.rollback()  # a new read snapshot: see what the pages wrote
+    session.expire_all()
     return list(session.exec(select(model)).all())
 
 
@@ -135,6 +136,7 @@ def test_a_manual_channel_with_its_assigned_person(
     client: TestClient, session: Session, town: tuple[Authority, User]
 ) -> None:
     authority, admin = town
+    make_user(session)  # user ids and membership ids differ: the page must use user ids
     agent = make_member(session, authority, Role.editor, name="Marc Accueil")
     sign_in(client, admin.email)
     empty = send(client, "/a/conques/accounts/manual", {"name": "  ", "assignee_id": ""})
@@ -226,3 +228,42 @@ def test_roles_and_other_authorities(
     gone = client.post(f"/a/rodez/accounts/{account.id}/delete", data={"csrf_token": csrf})
     assert gone.status_code == 404
     assert len(rows(session, Account)) == 1
+
+
+def test_the_admin_renames_an_account_sets_its_quota_and_reassigns_a_channel(
+    client: TestClient, session: Session, town: tuple[Authority, User]
+) -> None:
+    authority, admin = town
+    make_user(session)
+    agent = make_member(session, authority, Role.editor, name="Marc Accueil")
+    channel = make_account(session, authority, network="manual", name="Site web")
+    x = make_account(session, authority, network="x", name="Conques sur X")
+    sign_in(client, admin.email)
+    page = send(
+        client,
+        f"/a/conques/accounts/{channel.id}",
+        {"name": "Site de la mairie", "kind": "institutional", "assignee_id": str(agent.id)},
+    )
+    assert page.status_code == 200
+    assert "Personne chargée de publier Marc Accueil" in text_of(page.text)
+    send(
+        client,
+        f"/a/conques/accounts/{x.id}",
+        {"name": "Conques sur X", "kind": "elected", "daily_quota": "17"},
+    )
+    by_id = {a.id: a for a in rows(session, Account)}
+    assert (by_id[channel.id].name, by_id[channel.id].assignee_id) == (
+        "Site de la mairie",
+        agent.id,
+    )
+    assert (by_id[x.id].kind, by_id[x.id].daily_quota) == ("elected", 17)
+
+    bad = send(
+        client,
+        f"/a/conques/accounts/{x.id}",
+        {"name": "Nouveau nom", "kind": "institutional", "daily_quota": "0"},
+    )
+    assert bad.status_code == 422
+    assert "« Publications par jour au plus »" in text_of(bad.text)
+    assert 'value="Nouveau nom"' in bad.text
+    assert {a.id: a for a in rows(session, Account)}[x.id].name == "Conques sur X"

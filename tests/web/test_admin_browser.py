@@ -163,8 +163,8 @@ def test_the_admin_connects_a_sandbox_account_and_adds_a_slot(
     page.wait_for_url(f"{live_server}/a/val-de-brume/accounts#comptes")
 
     mastodon = page.locator(".account-card", has_text="Val-de-Brume sur Mastodon")
-    mastodon.get_by_label("Jour").select_option("1")
-    mastodon.get_by_label("Heure").fill("12:15")
+    mastodon.get_by_label("Jour", exact=True).select_option("1")
+    mastodon.get_by_label("Heure", exact=True).fill("12:15")
     mastodon.get_by_role("button", name="Ajouter le créneau").click()
     page.wait_for_load_state()
     mastodon = page.locator(".account-card", has_text="Val-de-Brume sur Mastodon")

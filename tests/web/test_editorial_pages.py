@@ -39,6 +39,7 @@ def post_form(client: TestClient, path: str, data: dict[str, object]) -> Any:
 
 def rows(session: Session, model: Any) -> list[Any]:
     session.rollback()  # a new read snapshot: see what the pages wrote
+    session.expire_all()
     return list(session.exec(select(model)).all())
 
 

@@ -89,7 +89,20 @@ def test_the_elected_official_approves_from_the_inbox_on_a_phone(
     assert page.locator(f"#publication-{post.id}").count() == 0
     assert page.locator(f"#publication-{other.id}").count() == 1
     assert_accessible(page)
+
+    # The keyboard alone: write the comment, Tab to "Demander des modifications", Enter.
+    second = page.locator(f"#publication-{other.id}")
+    second.get_by_label("Votre commentaire").focus()
+    page.keyboard.type("Indiquez aussi l'horaire de fin du marché.")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.textContent.trim()")
+    assert focused == "Demander des modifications"
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server}/a/val-de-brume/approvals?done=changes_requested")
+    assert "Demande de modifications envoyée" in page.get_by_role("status").inner_text()
     context.close()
     reload(session, post)
     assert post.status == PostStatus.approved
     assert post.approved_by_id == mayor.id
+    reload(session, other)
+    assert other.status == PostStatus.draft
