@@ -31,6 +31,7 @@ from tests.factories import (
     make_member,
     make_slot,
 )
+from web.calendar_pages import router as calendar_pages_router
 from web.pages import router as pages_router
 from web.posts import router as post_pages_router
 from web.reach import router as reach_pages_router
@@ -72,7 +73,7 @@ EXEMPT = {
 
 
 def all_routes() -> list[tuple[str, str, bool]]:
-    page_routers = [pages_router, post_pages_router, reach_pages_router]
+    page_routers = [pages_router, post_pages_router, reach_pages_router, calendar_pages_router]
     routers: list[APIRouter] = [*ROUTERS, *page_routers]
     found = []
     for router in routers:
