@@ -78,9 +78,13 @@
       // A row of the week is an hour: the post keeps its minutes.
       time = pad(parseInt(hour, 10)) + ":" + time.slice(3, 5);
     }
+    var day = zone.getAttribute("data-drop-date");
+    if (day === post.getAttribute("data-date") && time === post.getAttribute("data-time")) {
+      return; // dropped where it already is
+    }
     var body = new FormData();
     body.append("csrf_token", csrf ? csrf.getAttribute("content") : "");
-    body.append("date", zone.getAttribute("data-drop-date"));
+    body.append("date", day);
     body.append("time", time);
     body.append("next", window.location.pathname + window.location.search);
     say(root.getAttribute("data-moving") || "…", false);
