@@ -608,6 +608,8 @@ def _handle(
     try:
         with attempt(session):
             notice = _add_upload(session, settings, member, form, file)
+            if form.action == "upload" and notice is None:
+                raise InvalidInput(N_("Choisissez d'abord l'image à ajouter, puis son texte."))
             if form.action == "visual":
                 notice = _add_visual(session, settings, member, form)
         outcome.notice = gettext(notice) if notice else None

@@ -194,6 +194,14 @@ def test_errors_keep_the_persons_input_and_write_nothing(
     assert "texte alternatif" in text_of(no_alt.text).lower()
     assert "Marché de Noël samedi" in no_alt.text
 
+    nothing = client.post(
+        f"/a/{town.slug}/posts/new",
+        data=_form(csrf, text="Marché de Noël samedi", alt_text="Le marché", action="upload"),
+    )
+    assert nothing.status_code == 422
+    assert "Choisissez d'abord l'image à ajouter" in text_of(nothing.text)
+    assert "Marché de Noël samedi" in nothing.text
+
     bad_date = client.post(
         f"/a/{town.slug}/posts/new",
         data=_form(csrf, text="Marché", day="15/12/2026", action="save"),
