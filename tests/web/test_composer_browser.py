@@ -77,7 +77,7 @@ def test_the_comms_team_plans_a_post_in_the_composer(
     masto = make_account(
         session, town, network=Network.mastodon, name="Val-de-Brume", handle="@mairie@piaille.fr"
     )
-    make_account(session, town, network=Network.linkedin, name="Val-de-Brume (LinkedIn)")
+    linkedin = make_account(session, town, network=Network.linkedin, name="Val-de-Brume (LinkedIn)")
     make_pillar(session, town, name="Travaux", color="#c2410c")
     make_pillar(session, town, name="Culture", color="#2a9d8f")
 
@@ -105,6 +105,18 @@ def test_the_comms_team_plans_a_post_in_the_composer(
     assert x_counter.inner_text() == str(counting.x_length(short))
     assert x_preview.inner_text() == short
     assert page.locator(f'[data-preview="{masto.id}"] [data-preview-text]').inner_text() == text
+    # Past X's limit the counter says so; Mastodon's 500 still hold.
+    page.locator(f"#variant-{x.id}").fill("é" * 281)
+    assert x_counter.inner_text() == "281"
+    assert "counter-over" in (page.locator(f"#count-{x.id}").get_attribute("class") or "")
+    page.locator(f"#variant-{x.id}").fill(short)
+    assert "counter-over" not in (page.locator(f"#count-{x.id}").get_attribute("class") or "")
+    # With the keyboard alone: Space on an account shows its own text field, and again hides it.
+    page.locator(f'input[name="targets"][value="{linkedin.id}"]').focus()
+    page.keyboard.press("Space")
+    assert page.locator(f"#variant-{linkedin.id}").is_visible()
+    page.keyboard.press("Space")
+    assert not page.locator(f"#variant-{linkedin.id}").is_visible()
     page.get_by_label("Thématique").select_option(label="Travaux")
     page.get_by_label("Heure", exact=True).fill("10:30")
     assert_accessible(page)
