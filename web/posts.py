@@ -456,6 +456,7 @@ def _composer(
         "member": member,
         "section": "proposals" if proposal else "compose",
         "post": post,
+        "status_label": POST_STATUS_LABELS[PostStatus(post.status)] if post else "",
         "form": form,
         "editor": editor,
         "proposal": proposal,

@@ -572,3 +572,19 @@ def test_the_composer_refuses_a_missing_csrf_token_and_a_too_large_image(
     assert "Le fichier dépasse la taille maximale" in text_of(huge.text)
     assert _posts(session, town) == []
     assert session.exec(select(MediaAsset)).all() == []
+
+
+def test_editing_a_post_in_review_says_what_a_change_does(
+    client: TestClient, session: Session, town: Authority
+) -> None:
+    editor = make_member(session, town, Role.editor)
+    agent = make_member(session, town, Role.contributor)
+    account = make_account(session, town)
+    post = make_post(
+        session, town, targets=[account], author=agent, status=PostStatus.in_review,
+        suggested_at=datetime(2026, 12, 14, 8, 0, tzinfo=UTC),
+    )  # fmt: skip
+    sign_in(client, editor.email)
+    shown = text_of(client.get(f"/posts/{post.id}/edit").text)
+    assert "Cette publication est « En validation » : changer son texte" in shown
+    assert "Date suggérée par l'auteur : lundi 14 décembre 2026, 09:00." in shown
