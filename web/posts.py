@@ -110,7 +110,7 @@ def counting_rules() -> dict[str, Any]:
     tlds: set[str] = set()
     for pattern in (valid_gtld.pattern, valid_cctld.pattern):
         for word in re.findall(r"[a-z0-9-]+", pattern.lower()):
-            if word.isascii() and not word.startswith("xn--") and word not in {"", "-"}:
+            if word.isascii() and word.isalpha():
                 tlds.add(word)
     return {
         "x_scale": x["scale"],
