@@ -131,6 +131,7 @@ def test_the_comms_team_plans_a_post_in_the_composer(
     page.wait_for_load_state()
     assert "la publication respecte les règles" in page.locator(".notice-success").inner_text()
     assert page.locator(f"#variant-{x.id}").input_value() == short  # kept as typed
+    assert_accessible(page)
 
     page.get_by_role("button", name="Enregistrer le brouillon").click()
     page.wait_for_url(f"{live_server}/posts/*?done=save")
@@ -202,6 +203,7 @@ def test_an_agent_proposes_a_post_with_a_photo(
     assert "texte alternatif" in page.get_by_role("alert").inner_text().lower()
     assert page.get_by_label("Votre texte").input_value().startswith("Le gymnase rénové")
     assert page.get_by_label("Date suggérée").input_value() == "2026-12-14"
+    assert_accessible(page)
     page.get_by_label("Photo (JPEG, PNG, WebP ou GIF)").set_input_files(str(photo))
     page.get_by_label("Description de la photo", exact=False).fill(
         "La salle du gymnase rénové, parquet neuf et paniers de basket."
@@ -216,7 +218,10 @@ def test_an_agent_proposes_a_post_with_a_photo(
     assert image.get_attribute("alt") == (
         "La salle du gymnase rénové, parquet neuf et paniers de basket."
     )
-    assert page.evaluate("(img) => img.naturalWidth", image.element_handle()) > 0
+    # The photo is served to the agent (a broken image would never get a width).
+    page.wait_for_function(
+        "(img) => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+    )
     assert_accessible(page)
     if database_url.startswith("sqlite"):
         page.screenshot(path=str(screenshots_dir / "propositions-390.png"), full_page=True)
