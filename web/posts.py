@@ -211,6 +211,12 @@ def composer_form(values: ImmutableMultiDict[str, str]) -> ComposerForm:
     )
 
 
+class FormTooLarge(AppError):
+    status_code = 413
+    code = "too_large"
+    detail = N_("Le formulaire envoyé est trop volumineux : raccourcissez les textes et réessayez.")
+
+
 @dataclass
 class ComposerInput:
     form: ComposerForm
@@ -234,7 +240,7 @@ async def read_composer(request: Request) -> AsyncIterator[ComposerInput]:
     else:
         declared = request.headers.get("content-length", "")
         if not declared.isdigit() or int(declared) > URLENCODED_MAX_BYTES:
-            raise uploads.MalformedForm(status_code=413)
+            raise FormTooLarge()
         form = await request.form(max_files=0, max_fields=MAX_FIELDS)
         items = [(key, value) for key, value in form.multi_items() if isinstance(value, str)]
     try:
@@ -925,8 +931,6 @@ def cancel_post(
     comment: CommentForm = "",
 ) -> Response:
     def act() -> object:
-        if not member.can_edit and post.author_id != member.user.id:
-            raise NotFound(access.POST_NOT_FOUND)
         return workflow.cancel(
             session, settings, actor=member, post=post, comment=comment, channel=WEB
         )

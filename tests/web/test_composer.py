@@ -570,6 +570,11 @@ def test_the_composer_refuses_a_missing_csrf_token_and_a_too_large_image(
     )
     assert huge.status_code == 413
     assert "Le fichier dépasse la taille maximale" in text_of(huge.text)
+    long_form = client.post(
+        f"/a/{town.slug}/posts/new", data=_form(csrf, text="x" * 3_000_000, action="save")
+    )
+    assert long_form.status_code == 413
+    assert "Le formulaire envoyé est trop volumineux" in text_of(long_form.text)
     assert _posts(session, town) == []
     assert session.exec(select(MediaAsset)).all() == []
 
