@@ -80,6 +80,7 @@ def test_the_comms_team_plans_a_post_in_the_composer(
     linkedin = make_account(session, town, network=Network.linkedin, name="Val-de-Brume (LinkedIn)")
     make_pillar(session, town, name="Travaux", color="#c2410c")
     make_pillar(session, town, name="Culture", color="#2a9d8f")
+    make_pillar(session, town, name="Alertes", color="#b3261e", urgent=True)
 
     context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="fr-FR")
     page = context.new_page()
@@ -117,7 +118,13 @@ def test_the_comms_team_plans_a_post_in_the_composer(
     assert page.locator(f"#variant-{linkedin.id}").is_visible()
     page.keyboard.press("Space")
     assert not page.locator(f"#variant-{linkedin.id}").is_visible()
+    # "Publier maintenant" is offered for an alert only.
+    publish_now = page.get_by_role("button", name="Publier maintenant (alerte)")
+    assert not publish_now.is_visible()
+    page.get_by_label("Thématique").select_option(label="Alertes (alerte)")
+    assert publish_now.is_visible()
     page.get_by_label("Thématique").select_option(label="Travaux")
+    assert not publish_now.is_visible()
     page.get_by_label("Heure", exact=True).fill("10:30")
     assert_accessible(page)
     if database_url.startswith("sqlite"):
