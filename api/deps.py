@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Query, Request
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -79,6 +79,11 @@ def get_superuser(user: CurrentUserDep) -> User:
 
 
 SuperuserDep = Annotated[User, Depends(get_superuser)]
+
+
+# Database ids are 32-bit on PostgreSQL: a larger number names nothing (422, not a crash).
+PathId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+QueryId = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 
 
 @dataclass(frozen=True)

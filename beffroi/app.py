@@ -15,14 +15,19 @@ from sqlalchemy.engine import Engine
 from api import errors
 from api.middleware import Metrics, SecurityHeaders
 from api.routers import ROUTERS
+from api.routers.health import QueueCollector
 from core import migrations
 from core.config import Settings, get_settings
 from core.db import make_engine
 from core.mail import service as mail
 from scheduler import jobs
 from scheduler import worker as scheduler_worker
-from web import approvals, oauth, pages
+from web import accounts as accounts_pages
+from web import approvals, calendar_pages, oauth, pages, reach
+from web import editorial as editorial_pages
+from web import inbox as approvals_inbox
 from web import posts as post_pages
+from web import settings as settings_pages
 from web.emails import render_email
 from web.errors import render_error
 from web.templating import STATIC_DIR
@@ -53,12 +58,12 @@ def create_app(
             mailer.kick()  # deliver what an earlier run left behind
         if scheduler is not None:
             scheduler.start()
+            app.state.dispatcher = scheduler_worker.start_dispatcher(runtime)
         try:
             yield
         finally:
             if scheduler is not None:
-                scheduler.shutdown(wait=True)
-                jobs.forget_this_worker(runtime)
+                scheduler_worker.stop(runtime, scheduler)
             if run_mailer:
                 mailer.stop()
 
@@ -79,6 +84,8 @@ def create_app(
     app.state.mailer = mailer
     app.state.migration_head = migrations.head_revision()
     app.state.metrics_registry = CollectorRegistry()
+    app.state.metrics_registry.register(QueueCollector(engine))
+    app.state.dispatcher = None
 
     errors.install(app, html=render_error)
     for router in ROUTERS:
@@ -86,7 +93,13 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(oauth.router)
     app.include_router(approvals.router)
+    app.include_router(calendar_pages.router)
+    app.include_router(approvals_inbox.router)
+    app.include_router(editorial_pages.router)
+    app.include_router(accounts_pages.router)
+    app.include_router(settings_pages.router)
     app.include_router(post_pages.router)
+    app.include_router(reach.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if settings.sandbox:
         # The networks' sandboxes in the same process, so that sandbox accounts work out of the

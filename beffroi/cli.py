@@ -101,9 +101,11 @@ def worker(
         bool, typer.Option("--status", help="Afficher les workers actifs et quitter.")
     ] = False,
 ) -> None:
-    """Le worker : tâches périodiques (e-mails, entretien) ; lancez-en autant que nécessaire."""
+    """Le worker : publication à l'heure et tâches périodiques (e-mails, jetons, entretien) ;
+    lancez-en autant que nécessaire."""
     from core.db import make_engine, session_scope
     from core.mail import service as mail
+    from core.publishing import service as publishing
     from core.workers import service as workers
     from scheduler import jobs
     from scheduler.worker import run_worker
@@ -114,6 +116,15 @@ def worker(
         engine = make_engine(settings.database_url)
         with session_scope(engine) as session:
             alive = workers.alive(session)
+            figures = publishing.queue_figures(session)
+        typer.echo(
+            f"File de publication : {figures.due} à envoyer, {figures.in_flight} en cours, "
+            f"{figures.late} en retard, {figures.failed} en échec, "
+            f"{figures.waiting_manual} en attente d'une personne (canal manuel), "
+            f"{figures.paused_accounts} compte(s) limité(s) par leur réseau."
+        )
+        if figures.next_due_at is not None:
+            typer.echo(f"Prochaine échéance : {figures.next_due_at.isoformat()}")
         if not alive:
             raise fail("Aucun worker actif.")
         for heartbeat in alive:

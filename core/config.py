@@ -133,6 +133,20 @@ class Settings(BaseSettings):
     # weekly average over the twelve months before the period.
     regularity_threshold_percent: int = Field(default=120, ge=100, le=1000)
 
+    # --- publishing engine (issue 6) ---
+    # How often the dispatcher looks for due publications (it also wakes up exactly at the next
+    # due time it knows of).
+    publish_tick_seconds: float = Field(default=0.5, gt=0, le=0.5)
+    # How long a worker holds a claimed publication; past it, another worker takes over.
+    publish_lease_seconds: int = Field(default=120, ge=2, le=3600)
+    # Network calls in flight at once in one worker, and per network.
+    publish_concurrency: int = Field(default=32, ge=1, le=512)
+    publish_network_concurrency: int = Field(default=16, ge=1, le=512)
+    # Retries of a transient error: delay = base * 2^(n-1), with jitter, at most the cap.
+    publish_max_attempts: int = Field(default=6, ge=1, le=50)
+    publish_backoff_base_seconds: float = Field(default=5.0, gt=0, le=3600)
+    publish_backoff_cap_seconds: float = Field(default=900.0, gt=0, le=86400)
+
     @field_validator("database_url")
     @classmethod
     def _normalise_database_url(cls, value: str) -> str:

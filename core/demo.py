@@ -12,6 +12,7 @@ from core.authorities import service as authorities
 from core.authorities.models import Authority, AuthorityCreate, AuthorityKind, Membership, Role
 from core.config import Settings
 from core.posts import demo as posts_demo
+from core.reach import demo as reach_demo
 from core.users import service as users
 
 DEMO_SLUG = "val-de-brume"
@@ -78,6 +79,7 @@ def seed(session: Session, settings: Settings) -> list[DemoLogin]:
     _seed_accounts(session, settings, authority)
     session.flush()
     posts_demo.seed(session, settings, authority=authority)
+    reach_demo.seed(session, authority=authority)
     if users.get_by_email(session, OPERATOR.email) is None:
         users.create(
             session,

@@ -23,23 +23,30 @@ from core.posts.models import (
     PostObjective,
     Publication,
 )
+from core.publishing.models import AccountPause, PublicationAttempt
+from core.reach.models import AccountSnapshot, CollectionPause, LatestSnapshot, MetricSnapshot
 from core.users.models import AccessToken, LoginFailure, User
 from core.workers.models import WorkerHeartbeat
 
 __all__ = [
     "AccessToken",
     "Account",
+    "AccountPause",
+    "AccountSnapshot",
     "ApprovalLink",
     "Audience",
     "Authority",
     "CalendarFeedToken",
     "Campaign",
+    "CollectionPause",
     "EditorialLine",
     "Election",
+    "LatestSnapshot",
     "LoginFailure",
     "MediaAsset",
     "MediaRendition",
     "Membership",
+    "MetricSnapshot",
     "OAuthState",
     "Objective",
     "OutboundEmail",
@@ -52,6 +59,7 @@ __all__ = [
     "PostObjective",
     "PostingSlot",
     "Publication",
+    "PublicationAttempt",
     "User",
     "WorkerHeartbeat",
 ]

@@ -61,6 +61,8 @@ class Profile:
     name: str
     url: str | None = None
     followers: int | None = None
+    # The longest text the account may post, where its server sets it (Mastodon instances).
+    max_characters: int | None = None
 
 
 @dataclass(frozen=True)

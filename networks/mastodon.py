@@ -142,7 +142,19 @@ class MastodonAdapter:
             name=str(me.get("display_name") or me["username"]),
             url=me.get("url"),
             followers=me.get("followers_count"),
+            max_characters=self._max_characters(),
         )
+
+    def _max_characters(self) -> int | None:
+        """The instance's limit (`configuration.statuses.max_characters`); None when the
+        instance does not say (the rules then use Mastodon's default, 500)."""
+        try:
+            instance = self.api.instance()
+        except Exception as error:
+            map_error(error, self.api)
+        configuration = instance.get("configuration") or {}
+        limit = (configuration.get("statuses") or {}).get("max_characters")
+        return int(limit) if isinstance(limit, int) and limit > 0 else None
 
     def followers(self) -> int:
         return int(self.verify().followers or 0)

@@ -29,6 +29,8 @@ LIBRARY_LOGGERS = (
     "atproto_client",
     "linkedin_v2",
     "networks",
+    # The access log of a process that serves the sandboxes (tokens in query strings).
+    "uvicorn.access",
 )
 
 _PATTERNS = [

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
@@ -12,6 +14,7 @@ from core.accounts import connect
 from core.config import Settings
 from core.db import session_scope
 from core.mail import service as mail
+from core.publishing import claim as claims
 from core.users import service as users
 from core.workers import service as workers
 
@@ -28,6 +31,8 @@ class Runtime:
     render: mail.Renderer
     mode: str = "worker"
     started_at: object = field(default_factory=clock.now)
+    # The publishing dispatcher of this process (scheduler.dispatch), when it runs one.
+    dispatcher: Any = None
 
 
 def heartbeat(runtime: Runtime) -> None:
@@ -52,3 +57,39 @@ def housekeeping(runtime: Runtime) -> None:
 def forget_this_worker(runtime: Runtime) -> None:
     with session_scope(runtime.engine) as session:
         workers.stop(session)
+
+
+def recover_leases(runtime: Runtime) -> None:
+    """Publications of a worker that died are due again; the next worker reconciles them."""
+    recovered = claims.recover_leases(runtime.engine)
+    if recovered:
+        log.warning("%s publication(s) reprise(s) après l'arrêt d'un worker", recovered)
+        if runtime.dispatcher is not None:
+            runtime.dispatcher.kick()
+
+
+def refresh_tokens(runtime: Runtime) -> None:
+    """Renew the tokens that expire within the day, before a publication needs them."""
+    renewed = connect.refresh_due(runtime.engine, runtime.settings)
+    if renewed:
+        log.info("%s jeton(s) renouvelé(s)", renewed)
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    id: str
+    func: Callable[[Runtime], None]
+    seconds: float
+    # Only in `beffroi worker` (in `beffroi serve` the app's mailer delivers e-mails itself).
+    worker_only: bool = False
+
+
+# Every periodic job, in one list (the dispatcher is a thread of its own: scheduler.dispatch).
+# The reach collection jobs are in scheduler.reach_jobs.JOBS; scheduler.worker runs both lists.
+JOBS: list[PeriodicJob] = [
+    PeriodicJob("heartbeat", heartbeat, workers.HEARTBEAT_INTERVAL.total_seconds()),
+    PeriodicJob("housekeeping", housekeeping, 3600),
+    PeriodicJob("deliver_emails", deliver_emails, 15, worker_only=True),
+    PeriodicJob("recover_leases", recover_leases, 5),
+    PeriodicJob("refresh_tokens", refresh_tokens, 300),
+]

@@ -1,4 +1,5 @@
-"""Building and running the APScheduler scheduler, in a worker process or inside `beffroi serve`."""
+"""Building and running the APScheduler scheduler and the publishing dispatcher, in a worker
+process or inside `beffroi serve`."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from types import FrameType
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from core import clock
-from core.workers.service import HEARTBEAT_INTERVAL
-from scheduler import jobs
+from scheduler import jobs, reach_jobs
+from scheduler.dispatch import Dispatcher
 
 log = logging.getLogger(__name__)
 
@@ -24,32 +25,33 @@ def build(runtime: jobs.Runtime, *, deliver_emails: bool) -> BackgroundScheduler
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
     )
     now = datetime.now(UTC)
-    scheduler.add_job(
-        jobs.heartbeat,
-        "interval",
-        args=[runtime],
-        id="heartbeat",
-        seconds=HEARTBEAT_INTERVAL.total_seconds(),
-        next_run_time=now,
-    )
-    scheduler.add_job(
-        jobs.housekeeping,
-        "interval",
-        args=[runtime],
-        id="housekeeping",
-        hours=1,
-        next_run_time=now,
-    )
-    if deliver_emails:
+    for job in [*jobs.JOBS, *reach_jobs.JOBS]:
+        if job.worker_only and not deliver_emails:
+            continue
         scheduler.add_job(
-            jobs.deliver_emails,
+            job.func,
             "interval",
             args=[runtime],
-            id="deliver_emails",
-            seconds=15,
+            id=job.id,
+            seconds=job.seconds,
             next_run_time=now,
         )
     return scheduler
+
+
+def start_dispatcher(runtime: jobs.Runtime) -> Dispatcher:
+    dispatcher = Dispatcher(runtime.engine, runtime.settings)
+    runtime.dispatcher = dispatcher
+    dispatcher.start()
+    return dispatcher
+
+
+def stop(runtime: jobs.Runtime, scheduler: BackgroundScheduler) -> None:
+    """Stop claiming, finish (or give back) what is in flight, then stop the periodic jobs."""
+    if runtime.dispatcher is not None:
+        runtime.dispatcher.stop()
+    scheduler.shutdown(wait=True)
+    jobs.forget_this_worker(runtime)
 
 
 def run_worker(runtime: jobs.Runtime) -> None:
@@ -57,15 +59,15 @@ def run_worker(runtime: jobs.Runtime) -> None:
     stopping = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
-        log.info("Signal %s reçu : arrêt du worker après les tâches en cours.", signum)
+        log.info("Signal %s reçu : arrêt du worker après les publications en cours.", signum)
         stopping.set()
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     scheduler = build(runtime, deliver_emails=True)
     scheduler.start()
+    start_dispatcher(runtime)
     log.info("Worker démarré à %s.", clock.now().isoformat())
     stopping.wait()
-    scheduler.shutdown(wait=True)
-    jobs.forget_this_worker(runtime)
+    stop(runtime, scheduler)
     log.info("Worker arrêté.")

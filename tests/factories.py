@@ -5,12 +5,12 @@ from __future__ import annotations
 import io
 import itertools
 from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from typing import Any
 
 from PIL import Image
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from core import security
 from core.accounts.models import Account, AccountHealth, Network
@@ -30,7 +30,16 @@ from core.editorial.models import (
 from core.media import service as media_service
 from core.media.models import MediaAsset
 from core.posts import publications
-from core.posts.models import Post, PostStatus, Publication, PublicationStatus
+from core.posts.models import (
+    Post,
+    PostAudience,
+    PostObjective,
+    PostStatus,
+    Publication,
+    PublicationStatus,
+)
+from core.reach import collect
+from core.reach.models import AccountSnapshot, MetricSnapshot
 from core.users import service as users
 from core.users.models import TokenKind, User
 
@@ -234,7 +243,9 @@ def make_editorial(
     pillar = make_pillar(session, authority)
     election = make_election(session, authority)
     post = make_post(session, authority, targets=targets, author=author, pillar_id=pillar.id)
+    publication_ids = [p.id for p in publications.of_post(session, post)]
     return {
+        "publication_id": publication_ids[0] if publication_ids else 0,
         "objective_id": objective.id,  # type: ignore[dict-item]
         "audience_id": audience.id,  # type: ignore[dict-item]
         "campaign_id": campaign.id,  # type: ignore[dict-item]
@@ -258,18 +269,106 @@ def make_slot(session: Session, account: Account, **overrides: Any) -> PostingSl
     return slot
 
 
-def make_published_post(
-    session: Session, authority: Authority, *, targets: Sequence[Account], at: datetime
+def make_published(
+    session: Session,
+    authority: Authority,
+    *,
+    targets: Sequence[Account],
+    at: datetime,
+    remote_ids: Sequence[str] | None = None,
+    objectives: Sequence[Objective] = (),
+    audiences: Sequence[Audience] = (),
+    **overrides: Any,
 ) -> Post:
-    """A post that went out at `at` on every target, as the engine leaves it."""
-    post = make_post(
-        session, authority, targets=targets, status=PostStatus.approved, scheduled_at=at
-    )
-    post.status = PostStatus.published
-    session.add(post)
-    for publication in publications.of_post(session, post):
-        publication.status = PublicationStatus.published
-        publication.published_at = at
-        session.add(publication)
+    """A published post (issue 9, reach): one published publication per target with its
+    `remote_id` (made up unless given), linked to `objectives` and `audiences`."""
+    post = make_post(session, authority, status=PostStatus.published, scheduled_at=at, **overrides)
+    for index, account in enumerate(targets):
+        remote_id = remote_ids[index] if remote_ids else f"remote-{next(_counter)}"
+        session.add(
+            Publication(
+                authority_id=authority.id,  # type: ignore[arg-type]
+                post_id=post.id,  # type: ignore[arg-type]
+                account_id=account.id,  # type: ignore[arg-type]
+                status=PublicationStatus.published,
+                due_at=at,
+                published_at=at,
+                remote_id=remote_id,
+            )
+        )
+    for objective in objectives:
+        session.add(PostObjective(post_id=post.id, objective_id=objective.id))  # type: ignore[arg-type]
+    for audience in audiences:
+        session.add(PostAudience(post_id=post.id, audience_id=audience.id))  # type: ignore[arg-type]
     session.commit()
     return post
+
+
+def make_snapshot(
+    session: Session, publication: Publication, *, step: int = 0, **figures: Any
+) -> MetricSnapshot:
+    """A metric snapshot of `publication`, recorded as the collection does (with its latest)."""
+    values: dict[str, Any] = {
+        "authority_id": publication.authority_id,
+        "publication_id": publication.id,
+        "step": step,
+        "collected_at": (publication.published_at or datetime.now(UTC)) + timedelta(hours=1),
+        **dict.fromkeys(("impressions", "likes", "reposts", "replies", "clicks")),
+    }
+    values.update(figures)
+    assert collect.record(session, values)
+    session.commit()
+    return session.exec(
+        select(MetricSnapshot).where(
+            MetricSnapshot.publication_id == publication.id, MetricSnapshot.step == step
+        )
+    ).one()
+
+
+def make_followers(
+    session: Session, account: Account, day: date, followers: int
+) -> AccountSnapshot:
+    snapshot = AccountSnapshot(
+        authority_id=account.authority_id,
+        account_id=account.id,  # type: ignore[arg-type]
+        day=day,
+        followers=followers,
+        collected_at=datetime.combine(day, time(12), tzinfo=UTC),
+    )
+    session.add(snapshot)
+    session.commit()
+    return snapshot
+
+
+def connect_sandbox_account(
+    session: Session,
+    settings: Settings,
+    authority: Authority,
+    *,
+    network: Network,
+    **overrides: Any,
+) -> Account:
+    """An account connected to the networks' sandbox (credentials encrypted as the API stores
+    them): the engine publishes to it over real HTTP."""
+    from core import crypto
+    from networks.sandbox.provision import provision
+
+    n = next(_counter)
+    grant = provision(settings, network, name=f"Compte bac à sable {n}")
+    values: dict[str, Any] = {
+        "authority_id": authority.id,
+        "network": network,
+        "name": f"Compte bac à sable {n}",
+        "handle": grant.handle,
+        "remote_id": grant.remote_id,
+        "instance_url": grant.instance_url,
+        "sandbox": True,
+        "credentials_encrypted": crypto.encrypt(settings, grant.credentials),
+        "token_expires_at": grant.expires_at,
+        "health": AccountHealth.ok,
+    }
+    values.update(overrides)
+    account = Account(**values)
+    session.add(account)
+    session.commit()
+    return account

@@ -11,10 +11,11 @@ from fastapi.responses import RedirectResponse, Response
 
 from api.deps import SessionDep, SettingsDep
 from core.config import Settings
-from core.errors import InvalidInput
+from core.errors import AppError
 from core.posts import approvals, notify, workflow
 from core.posts.models import EventChannel
 from web import i18n
+from web.review import review
 from web.templating import locale_of, render
 
 router = APIRouter(include_in_schema=False)
@@ -38,16 +39,41 @@ def approval_page(
 
 @router.post("/approval/{token}/approve")
 def approve(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     token: str,
     form_token: Token = "",
+    acknowledge: Annotated[list[str] | None, Form(max_length=50)] = None,
 ) -> Response:
     approvals.check_form_token(settings, token=token, submitted=form_token)
     resolved = approvals.resolve(session, settings, token=token)
-    workflow.approve(
-        session, settings, actor=resolved.actor, post=resolved.post, channel=EventChannel.email
-    )
+    try:
+        workflow.approve(
+            session,
+            settings,
+            actor=resolved.actor,
+            post=resolved.post,
+            acknowledge=acknowledge or [],
+            channel=EventChannel.email,
+        )
+    except AppError as error:
+        # Rules that block (a warning not acknowledged, an error): the page again, saying why.
+        session.rollback()
+        resolved = approvals.resolve(session, settings, token=token)
+        message = error.translated(i18n.translations(locale_of(request)).gettext)
+        return _page(
+            request,
+            session,
+            settings,
+            token,
+            resolved,
+            error=message,
+            error_action="approve",
+            comment="",
+            acknowledged=acknowledge or [],
+            status=error.status_code,
+        )
     approvals.mark_used(session, link=resolved.link)
     return RedirectResponse("/approval/done?decision=approved", status_code=303)
 
@@ -72,12 +98,20 @@ def request_changes(
             comment=comment,
             channel=EventChannel.email,
         )
-    except InvalidInput as error:
+    except AppError as error:
         session.rollback()
         resolved = approvals.resolve(session, settings, token=token)
         message = error.translated(i18n.translations(locale_of(request)).gettext)
         return _page(
-            request, session, settings, token, resolved, error=message, comment=comment, status=422
+            request,
+            session,
+            settings,
+            token,
+            resolved,
+            error=message,
+            error_action="request_changes",
+            comment=comment,
+            status=error.status_code,
         )
     approvals.mark_used(session, link=resolved.link)
     return RedirectResponse("/approval/done?decision=changes_requested", status_code=303)
@@ -92,10 +126,15 @@ def _page(
     *,
     error: str | None,
     comment: str,
+    error_action: str | None = None,
+    acknowledged: list[str] | None = None,
     status: int = 200,
 ) -> Response:
+    gettext = i18n.translations(locale_of(request)).gettext
     context = {
-        "post": notify.preview(session, settings, resolved.post),
+        **review(session, settings, resolved.post, gettext),
+        "acknowledged": acknowledged or [],
+        "error_action": error_action,
         "person": resolved.actor.user.name,
         "token": token,
         "form_token": approvals.form_token(settings, token=token),

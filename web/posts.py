@@ -661,7 +661,7 @@ def _handle(
                     channel=WEB,
                 )
             if editor and form.when == "slot":
-                slots.queue(session, post=saved)
+                slots.queue(session, settings, actor=member, post=saved, channel=WEB)
             if checking:
                 outcome.findings = rules.check_post(session, settings, saved)
                 nested.rollback()

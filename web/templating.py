@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+import re
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -43,13 +45,38 @@ def environment(locale: str, *, autoescape: bool = True) -> Environment:
         return format_datetime(value, fmt, tzinfo=ZoneInfo(timezone), locale=babel_locale)
 
     env.filters["datetime"] = datetime_filter
+    env.filters["date"] = lambda value, fmt="long", timezone=None: format_day(
+        value, fmt, locale, timezone
+    )
+    env.filters["decimal"] = lambda value: format_decimal(value, locale=babel_locale)
     env.globals.update(
         locale=locale,
         static_url=static_url,
         role_label=lambda role: i18n.translations(locale).gettext(ROLE_LABELS[Role(role)]),
         locale_names=i18n.LOCALE_NAMES,
+        # Which of a message's two forms a count takes: French says "0 publication".
+        singular=(lambda n: n <= 1) if locale == "fr" else (lambda n: n == 1),
     )
     return env
+
+
+FIRST_OF_MONTH = re.compile(r"(?<![\d:])1(?![\d:])")
+
+
+def format_day(value: date | datetime, fmt: str, locale: str, timezone: str | None = None) -> str:
+    """A date (or an instant, shown in `timezone`) in the person's language; in French the
+    first of the month is written "1er" ("mardi 1er décembre")."""
+    babel_locale = i18n.babel_locale(locale)
+    if isinstance(value, datetime):
+        local = value.astimezone(ZoneInfo(timezone)) if timezone else value
+        text = format_datetime(local, fmt, tzinfo=local.tzinfo, locale=babel_locale)
+        day = local.day
+    else:
+        text = format_date(value, fmt, locale=babel_locale)
+        day = value.day
+    if locale == "fr" and day == 1 and "d" in fmt.replace("dd", ""):
+        text = FIRST_OF_MONTH.sub("1er", text, count=1)
+    return text
 
 
 @cache

@@ -13,6 +13,8 @@ from api.routers import (
     media,
     members,
     posts,
+    publishing,
+    reach,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -24,6 +26,8 @@ ROUTERS: list[APIRouter] = [
     accounts.router,
     editorial.router,
     posts.router,
+    publishing.router,
     checks.router,
     calendar.router,
+    reach.router,
 ]

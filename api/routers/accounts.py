@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 
-from api.deps import AdminDep, EditorDep, MemberDep, SessionDep, SettingsDep
+from api.deps import AdminDep, EditorDep, MemberDep, PathId, SessionDep, SettingsDep
 from core.accounts import connect
 from core.accounts import service as accounts
 from core.accounts.models import (
@@ -21,7 +21,7 @@ from core.accounts.models import (
 router = APIRouter(prefix="/api/v1", tags=["comptes"])
 
 
-def get_account(session: SessionDep, member: MemberDep, account_id: int) -> Account:
+def get_account(session: SessionDep, member: MemberDep, account_id: PathId) -> Account:
     # Resolved before role checks and body validation: another authority's id is simply unknown.
     return accounts.get(session, authority=member.authority, account_id=account_id)
 

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
 
-from api.deps import CurrentUserDep, SessionDep, SettingsDep
+from api.deps import CurrentUserDep, PathId, SessionDep, SettingsDep
 from core.errors import AppError
 from core.users import service as users
 from core.users.models import Me, TokenIssued, TokenKind, TokenRead
@@ -64,7 +64,7 @@ def list_tokens(session: SessionDep, user: CurrentUserDep) -> list[TokenRead]:
 
 
 @router.delete("/me/tokens/{token_id}", status_code=204)
-def revoke_token(session: SessionDep, user: CurrentUserDep, token_id: int) -> Response:
+def revoke_token(session: SessionDep, user: CurrentUserDep, token_id: PathId) -> Response:
     """Révoque un jeton : il cesse aussitôt de fonctionner."""
     users.revoke_token(session, user=user, token_id=token_id)
     return Response(status_code=204)

@@ -6,14 +6,13 @@ from datetime import datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, File, Form, Path, Query, Response, UploadFile
+from fastapi import APIRouter, File, Form, Path, Query, Response, UploadFile
 from pydantic import BaseModel
 
-from api.deps import AdminDep, EditorDep, MemberDep, SessionDep, SettingsDep
-from api.routers.posts import PathId, PostDep, PostMemberDep
+from api.deps import AdminDep, EditorDep, MemberDep, PathId, SessionDep, SettingsDep
+from api.routers.accounts import AccountDep
+from api.routers.posts import PostDep, PostMemberDep
 from core import clock
-from core.accounts import service as accounts
-from core.accounts.models import Account
 from core.authorities import service as authorities
 from core.authorities.models import Role
 from core.calendar import feed, plan_csv, slots
@@ -81,13 +80,6 @@ def put_calendar_settings(
 # --- posting slots -----------------------------------------------------------------------------
 
 
-def get_account(session: SessionDep, member: MemberDep, account_id: PathId) -> Account:
-    return accounts.get(session, authority=member.authority, account_id=account_id)
-
-
-AccountDep = Annotated[Account, Depends(get_account)]
-
-
 @router.get("/authorities/{slug}/accounts/{account_id}/slots", response_model=list[SlotRead])
 def list_slots(account: AccountDep, session: SessionDep) -> list[SlotRead]:
     return [SlotRead.of(s) for s in slots.list_slots(session, account=account)]
@@ -119,14 +111,16 @@ class Queued(BaseModel):
 
 
 @router.post("/posts/{post_id}/queue", response_model=Queued)
-def queue_post(post: PostDep, session: SessionDep, member: PostMemberDep) -> Queued:
+def queue_post(
+    post: PostDep, session: SessionDep, settings: SettingsDep, member: PostMemberDep
+) -> Queued:
     """Place la publication dans le prochain créneau libre de chacun de ses comptes (le premier
     moment libre pour tous)."""
     if not member.can_edit:
         raise PermissionDenied(
             N_("Cette action est réservée aux chargé·es de communication et aux administrateurs.")
         )
-    at = slots.queue(session, post=post)
+    at = slots.queue(session, settings, actor=member, post=post)
     local = at.astimezone(ZoneInfo(member.authority.timezone))
     assert post.id is not None
     return Queued(post_id=post.id, scheduled_at=at, local_time=local.isoformat(timespec="minutes"))
@@ -225,6 +219,7 @@ class ImportReport(BaseModel):
 @router.post("/authorities/{slug}/calendar/import", status_code=201, response_model=ImportReport)
 def import_csv(
     session: SessionDep,
+    settings: SettingsDep,
     member: EditorDep,
     file: Annotated[UploadFile, File(description="Le planning en CSV")],
     only_valid: Annotated[bool, Form()] = False,
@@ -235,9 +230,7 @@ def import_csv(
     lignes valides sont alors importées et les autres listées dans `skipped`."""
     content = plan_csv.decode(file.file.read(plan_csv.MAX_BYTES + 1))
     rows = plan_csv.read_rows(session, authority=member.authority, content=content)
-    result = plan_csv.import_rows(
-        session, authority=member.authority, author=member.user, rows=rows, only_valid=only_valid
-    )
+    result = plan_csv.import_rows(session, settings, actor=member, rows=rows, only_valid=only_valid)
     return ImportReport(
         imported=len(result.imported), post_ids=result.imported, skipped=result.skipped
     )

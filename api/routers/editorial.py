@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Response
 
-from api.deps import AdminDep, MemberDep, SessionDep
+from api.deps import AdminDep, MemberDep, PathId, SessionDep
 from core.editorial import schemas
 from core.editorial import service as editorial
 from core.editorial.models import Audience, Campaign, Election, Objective, Pillar
 
 router = APIRouter(prefix="/api/v1", tags=["ligne éditoriale"])
 # Database ids are 32-bit on PostgreSQL: a larger number names nothing (422, not a crash).
-PathId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.get("/authorities/{slug}/editorial-line", response_model=schemas.EditorialLineRead)

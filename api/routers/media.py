@@ -8,7 +8,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from api import uploads
-from api.deps import AuthorDep, EditorDep, MemberDep, SessionDep, SettingsDep
+from api.deps import AuthorDep, EditorDep, MemberDep, PathId, SessionDep, SettingsDep
 from core.accounts.models import Network
 from core.errors import NotFound, PermissionDenied
 from core.i18n import N_
@@ -46,7 +46,7 @@ UPLOAD_BODY: dict[str, Any] = {
 }
 
 
-def get_media(session: SessionDep, member: MemberDep, media_id: int) -> MediaAsset:
+def get_media(session: SessionDep, member: MemberDep, media_id: PathId) -> MediaAsset:
     # Resolved before role checks and body validation: another authority's id is simply unknown.
     return media.get(session, authority=member.authority, media_id=media_id)
 

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 
-from api.deps import AdminDep, MemberDep, SessionDep, SettingsDep
+from api.deps import AdminDep, MemberDep, PathId, SessionDep, SettingsDep
 from core.authorities import service as authorities
 from core.authorities.models import MemberCreate, MemberRead, Membership, MemberUpdate
 from core.users.models import User
@@ -12,7 +12,9 @@ from core.users.models import User
 router = APIRouter(prefix="/api/v1", tags=["membres"])
 
 
-def get_target(session: SessionDep, member: MemberDep, member_id: int) -> tuple[Membership, User]:
+def get_target(
+    session: SessionDep, member: MemberDep, member_id: PathId
+) -> tuple[Membership, User]:
     # Resolved before role checks and body validation: another authority's id is simply unknown.
     return authorities.get_membership(session, authority=member.authority, member_id=member_id)
 

@@ -6,13 +6,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from api.deps import (
     AuthorDep,
     CurrentUserDep,
     Member,
     MemberDep,
+    PathId,
+    QueryId,
     SessionDep,
     SettingsDep,
     member_of,
@@ -35,9 +37,6 @@ from core.posts.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["publications"])
-# Database ids are 32-bit on PostgreSQL: a larger number names nothing (422, not a crash).
-PathId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-QueryId = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 
 
 def get_post_member(session: SessionDep, user: CurrentUserDep, post_id: PathId) -> Member:

@@ -238,6 +238,8 @@ def add_account(
 def _apply_profile(account: Account, profile: Profile) -> None:
     account.remote_id = profile.remote_id[:200]
     account.handle = profile.handle[:200]
+    if profile.max_characters is not None:
+        account.max_characters = profile.max_characters
 
 
 # --- checking ---------------------------------------------------------------------------------
@@ -288,6 +290,8 @@ def check(session: Session, settings: Settings, *, account: Account) -> Account:
         return account
     _save_renewed(session, settings, account=account, adapter=adapter, refreshed=refreshed)
     account.handle = profile.handle[:200]
+    if profile.max_characters is not None:
+        account.max_characters = profile.max_characters
     accounts.record_health(session, account=account, health=AccountHealth.ok)
     return account
 
@@ -510,6 +514,7 @@ class Candidate:
     handle: str
     credentials: dict[str, Any]
     expires_at: str | None = None
+    max_characters: int | None = None
 
 
 @dataclass
@@ -624,6 +629,7 @@ def _exchange(
             handle=profile.handle,
             credentials=credentials,
             expires_at=expires.isoformat() if expires else None,
+            max_characters=profile.max_characters,
         )
 
     if network == Network.x:
@@ -713,6 +719,8 @@ def _upsert(
         )
     account.remote_id = candidate.remote_id[:200]
     account.handle = candidate.handle[:200]
+    if candidate.max_characters is not None:
+        account.max_characters = candidate.max_characters
     expires = datetime.fromisoformat(candidate.expires_at) if candidate.expires_at else None
     accounts.store_credentials(
         session, settings, account=account, credentials=candidate.credentials, expires_at=expires

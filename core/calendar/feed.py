@@ -68,6 +68,17 @@ def revoke(session: Session, *, authority: Authority, user_id: int) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+def active_token(
+    session: Session, *, authority: Authority, user_id: int
+) -> CalendarFeedToken | None:
+    """The member's live feed token, if any (only its hash is kept: the URL was shown once)."""
+    assert authority.id is not None
+    stmt = for_authority(select(CalendarFeedToken), authority.id).where(
+        CalendarFeedToken.user_id == user_id, col(CalendarFeedToken.revoked_at).is_(None)
+    )
+    return session.exec(stmt).first()
+
+
 def feed_url(settings: Settings, authority: Authority, raw: str) -> str:
     return f"{settings.public_url}/api/v1/authorities/{authority.slug}/calendar.ics?token={raw}"
 

@@ -3,8 +3,8 @@ month in the format a comms team keeps (date, heure, réseaux, thématique, text
 
 Import validates every row before writing anything and reports every bad row by its line number;
 nothing is imported unless every row is valid, or the person explicitly asks for the valid rows
-only. Each imported row becomes a draft post with one publication per target, through
-`_create_post`.
+only. Each imported row becomes a draft post with one publication per target, created by the posts
+service (`core.posts.service.create`) like a post typed in.
 """
 
 from __future__ import annotations
@@ -25,20 +25,20 @@ from core import clock
 from core.accounts.models import NETWORK_LABELS, Account, Network
 from core.authorities.models import Authority
 from core.calendar import service as calendar
+from core.config import Settings
 from core.editorial.models import Pillar
 from core.errors import AppError, InvalidInput
 from core.i18n import N_
+from core.posts import service as posts
+from core.posts.access import Actor
 from core.posts.models import (
-    EventChannel,
     Post,
-    PostEvent,
-    PostStatus,
     Publication,
     PublicationStatus,
 )
+from core.posts.schemas import PostCreate, TargetIn
 from core.rules import quotas, text, timing
 from core.tenancy import for_authority
-from core.users.models import User
 
 COLUMNS = ("date", "heure", "réseaux", "thématique", "texte", "état")
 REQUIRED = ("date", "heure", "réseaux", "texte")
@@ -231,12 +231,13 @@ def read_rows(session: Session, *, authority: Authority, content: str) -> list[R
 
 def import_rows(
     session: Session,
+    settings: Settings,
     *,
-    authority: Authority,
-    author: User,
+    actor: Actor,
     rows: Sequence[Row],
     only_valid: bool,
 ) -> ImportResult:
+    """Drafts from the checked rows, created by the posts service like any other post."""
     bad = [r for r in rows if not r.valid]
     report = [{"line": r.line, "errors": r.errors} for r in bad]
     if bad and not only_valid:
@@ -246,60 +247,16 @@ def import_rows(
         if not row.valid:
             continue
         assert row.scheduled_at is not None
-        post = _create_post(
-            session,
-            authority=authority,
-            author=author,
+        data = PostCreate(
             text=row.text,
             pillar_id=row.pillar_id,
             scheduled_at=row.scheduled_at,
-            account_ids=row.account_ids,
+            targets=[TargetIn(account_id=account_id) for account_id in row.account_ids],
         )
+        post = posts.create(session, settings, actor=actor, data=data, source="csv_import")
         assert post.id is not None
         imported.append(post.id)
     return ImportResult(imported=imported, skipped=report)
-
-
-def _create_post(
-    session: Session,
-    *,
-    authority: Authority,
-    author: User,
-    text: str,
-    pillar_id: int | None,
-    scheduled_at: datetime,
-    account_ids: Sequence[int],
-) -> Post:
-    """A draft post with one publication per target: the one place the import creates posts
-    (the lead routes it through the posts service, which computes the content hash)."""
-    assert authority.id is not None
-    post = Post(
-        authority_id=authority.id,
-        author_id=author.id,
-        status=PostStatus.draft,
-        text=text,
-        pillar_id=pillar_id,
-        scheduled_at=scheduled_at,
-    )
-    session.add(post)
-    session.flush()
-    assert post.id is not None
-    for account_id in account_ids:
-        session.add(Publication(authority_id=authority.id, post_id=post.id, account_id=account_id))
-    session.add(
-        PostEvent(
-            authority_id=authority.id,
-            post_id=post.id,
-            actor_id=author.id,
-            actor_name=author.name,
-            kind="created",
-            version=post.version,
-            channel=EventChannel.api,
-            data={"source": "csv_import"},
-        )
-    )
-    session.flush()
-    return post
 
 
 class _Context:

@@ -76,6 +76,7 @@ class CalendarPost(BaseModel):
     time: str  # local HH:MM
     scheduled_at: datetime
     pillar_id: int | None
+    campaign_id: int | None = None
     text: str  # an excerpt
     targets: list[TargetRead]
 
@@ -197,6 +198,17 @@ def school_zone(authority: Authority) -> str | None:
     return zone if zone in holidays.SCHOOL_ZONES else None
 
 
+def set_school_zone(session: Session, *, authority: Authority, zone: str | None) -> None:
+    """The school-holiday zone (A, B or C) the calendar shows; None shows none."""
+    if zone is not None and zone not in holidays.SCHOOL_ZONES:
+        raise InvalidInput(
+            N_("La zone de vacances scolaires est A, B ou C (ou aucune)."),
+            extra={"field": "school_zone"},
+        )
+    authority.settings = {**(authority.settings or {}), "school_zone": zone}
+    session.add(authority)
+
+
 def month(
     session: Session,
     settings: Settings,
@@ -243,6 +255,7 @@ def month(
                 time=local.strftime("%H:%M"),
                 scheduled_at=post.scheduled_at,
                 pillar_id=post.pillar_id,
+                campaign_id=post.campaign_id,
                 text=_excerpt(post.text),
                 targets=post_targets,
             )
@@ -358,6 +371,7 @@ class _Post:
     pillar_id: int | None
     text: str
     author_id: int | None
+    campaign_id: int | None = None
 
 
 def _posts(session: Session, authority_id: int, start: datetime, end: datetime) -> list[_Post]:
@@ -370,6 +384,7 @@ def _posts(session: Session, authority_id: int, start: datetime, end: datetime) 
                 col(Post.pillar_id),
                 col(Post.text),
                 col(Post.author_id),
+                col(Post.campaign_id),
             ),
             authority_id,
         )
@@ -388,8 +403,9 @@ def _posts(session: Session, authority_id: int, start: datetime, end: datetime) 
             pillar_id=pillar,
             text=text,
             author_id=author,
+            campaign_id=campaign,
         )
-        for i, st, at, pillar, text, author in session.execute(stmt).all()
+        for i, st, at, pillar, text, author, campaign in session.execute(stmt).all()
         if at is not None
     ]
 

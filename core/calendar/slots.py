@@ -14,16 +14,20 @@ from core import clock
 from core.accounts.models import Account
 from core.authorities.models import Authority
 from core.calendar.models import WEEKDAYS, PostingSlot, SlotCreate
+from core.config import Settings
 from core.errors import Conflict, InvalidInput, NotFound
 from core.i18n import N_
-from core.posts import publications
+from core.posts import service as posts
+from core.posts.access import Actor
 from core.posts.models import (
     POST_STATUS_LABELS,
+    EventChannel,
     Post,
     PostStatus,
     Publication,
     PublicationStatus,
 )
+from core.posts.schemas import PostUpdate
 from core.rules import quotas, timing
 from core.tenancy import for_authority, get_for_authority
 
@@ -191,10 +195,18 @@ def next_free_slot(
 QUEUEABLE = (PostStatus.draft, PostStatus.in_review, PostStatus.approved, PostStatus.rejected)
 
 
-def queue(session: Session, *, post: Post) -> datetime:
+def queue(
+    session: Session,
+    settings: Settings,
+    *,
+    actor: Actor,
+    post: Post,
+    channel: EventChannel = EventChannel.api,
+) -> datetime:
     """Place `post` in the next free slot of its targets: the earliest instant that is a free
     slot of every target (one time per post), found by walking each target's next free slot
-    until they agree. Sets the time through `set_time`."""
+    until they agree. The time is set by the posts service, like any move (history, publications
+    rescheduled, back to review when it enters a pre-electoral period)."""
     if post.status not in QUEUEABLE:
         raise PostNotQueueable(status=POST_STATUS_LABELS[PostStatus(post.status)])
     accounts = _targets(session, post)
@@ -214,23 +226,11 @@ def queue(session: Session, *, post: Post) -> datetime:
         ]
         latest = max(proposals)
         if all(p == latest for p in proposals):
-            set_time(session, post=post, scheduled_at=latest)
+            move = PostUpdate(scheduled_at=latest)
+            posts.update(session, settings, actor=actor, post=post, data=move, channel=channel)
             return latest
         after = latest - timedelta(microseconds=1)
     raise NoFreeSlot(account=", ".join(a.name for a in accounts))
-
-
-def set_time(session: Session, *, post: Post, scheduled_at: datetime) -> None:
-    """The one place where the calendar moves a post in time (queue). The lead routes it through
-    the workflow, which sends the post back to review when it enters a pre-electoral period."""
-    post.scheduled_at = scheduled_at
-    post.updated_at = clock.now()
-    session.add(post)
-    session.flush()
-    if post.status == PostStatus.approved:
-        publications.reschedule(session, post)
-        # An approved post that had no time yet: its publications now wait for this one.
-        publications.schedule(session, post)
 
 
 def _targets(session: Session, post: Post) -> list[Account]:

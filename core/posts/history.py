@@ -24,6 +24,9 @@ EVENT_LABELS = {
     "back_to_review": N_("Retour en validation"),
     "published_urgent": N_("Publication urgente sans validation"),
     "commented": N_("Commentaire"),
+    "publish_now": N_("Publication immédiate demandée"),
+    "publication_retried": N_("Nouvel essai de publication"),
+    "marked_published": N_("Indiquée comme publiée (canal manuel)"),
 }
 
 

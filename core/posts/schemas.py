@@ -54,6 +54,8 @@ class PostUpdate(BaseModel):
 
 
 class TargetRead(BaseModel):
+    # The publication's own id: POST /api/v1/publications/{id}/retry, …/mark-published.
+    publication_id: int
     account_id: int
     network: str
     account_name: str
@@ -62,6 +64,8 @@ class TargetRead(BaseModel):
     remote_url: str | None
     error: str | None
     published_at: datetime | None
+    error_code: str | None = None
+    attempts: int = 0
 
 
 class PostRead(BaseModel):

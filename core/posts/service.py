@@ -224,6 +224,7 @@ def read_many(session: Session, posts: Sequence[Post]) -> list[PostRead]:
 
 def target_read(pub: Publication, account: Account) -> TargetRead:
     return TargetRead(
+        publication_id=pub.id,
         account_id=pub.account_id,
         network=str(account.network),
         account_name=account.name,
@@ -232,6 +233,8 @@ def target_read(pub: Publication, account: Account) -> TargetRead:
         remote_url=pub.remote_url,
         error=pub.error,
         published_at=pub.published_at,
+        error_code=pub.error_code,
+        attempts=pub.attempts,
     )
 
 
@@ -255,8 +258,10 @@ def create(
     *,
     actor: Actor,
     data: PostCreate,
+    source: str | None = None,
     channel: EventChannel = EventChannel.api,
 ) -> Post:
+    """A new draft. `source` names where it came from when not typed in (e.g. `csv_import`)."""
     access.require_author_role(actor)
     authority = actor.authority
     if data.scheduled_at is not None and not access.can_edit_all(actor):
@@ -282,7 +287,14 @@ def create(
     _set_targets(session, post, data.targets)
     post.content_hash = content.current_hash(session, post)
     session.add(post)
-    history.record(session, post=post, kind="created", by=actor.user, channel=channel)
+    history.record(
+        session,
+        post=post,
+        kind="created",
+        by=actor.user,
+        channel=channel,
+        data={"source": source} if source else None,
+    )
     session.flush()
     return post
 

@@ -20,6 +20,7 @@ from core import clock, crypto
 from core.accounts.models import Account, AccountHealth, Network, OAuthState
 from core.authorities.models import Role
 from core.config import Settings
+from networks.sandbox import mastodon as mastodon_sandbox
 from networks.sandbox import tokens
 from tests.conftest import TEST_SECRET, SandboxServer, make_settings, reload
 from tests.factories import bearer, make_authority, make_member
@@ -106,6 +107,9 @@ def test_admin_connects_a_sandbox_account_of_every_network(
                 assert str(value) not in caplog.text
     assert stored["x"].token_expires_at is not None
     assert stored["mastodon"].instance_url == f"{settings.sandbox_base_url}/mastodon"
+    # The instance's own limit, read from it, is what the rules count against.
+    assert stored["mastodon"].max_characters == mastodon_sandbox.MAX_CHARACTERS
+    assert stored["bluesky"].max_characters is None
 
     editor_headers = bearer(session, editor)
     listed = client.get(url, headers=editor_headers)
@@ -292,6 +296,8 @@ def test_oauth_connects_an_account_end_to_end(
     assert account.health == AccountHealth.ok
     assert account.remote_id
     assert account.authority_id == authority.id
+    if network == "mastodon":
+        assert account.max_characters == mastodon_sandbox.MAX_CHARACTERS
     _no_secret(page.text, crypto.decrypt(settings, account.credentials_encrypted or ""))
     if network in {"x", "linkedin", "instagram"}:
         assert account.token_expires_at is not None

@@ -18,7 +18,7 @@ from tests.factories import (
     make_member,
     make_pillar,
     make_post,
-    make_published_post,
+    make_published,
     make_slot,
 )
 
@@ -199,7 +199,7 @@ def test_pre_electoral_period_silence_and_regularity(client: TestClient, session
     account = make_account(session, town, created_at=datetime(2025, 1, 1, tzinfo=UTC))
     # One post a week in the twelve months before 1 September 2026 (Réunion time).
     for n in range(52):
-        make_published_post(
+        make_published(
             session,
             town,
             targets=[account],

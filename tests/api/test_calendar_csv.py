@@ -140,6 +140,8 @@ def test_export_then_import_gives_the_same_plan(client: TestClient, session: Ses
     new_posts = session.exec(select(Post).where(Post.authority_id == other.id)).all()
     assert {p.status for p in new_posts} == {PostStatus.draft}
     assert {p.author_id for p in new_posts} == {other_editor.id}
+    # Created like a typed-in post: the version's fingerprint is there for approval links.
+    assert all(len(p.content_hash) == 64 for p in new_posts)
     events = session.exec(select(PostEvent).where(PostEvent.authority_id == other.id)).all()
     assert [(e.kind, e.data) for e in events] == [("created", {"source": "csv_import"})] * 2
 

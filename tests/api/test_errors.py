@@ -5,7 +5,8 @@ import html
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from tests.factories import bearer, make_user
+from core.authorities.models import Role
+from tests.factories import bearer, make_authority, make_member, make_user
 
 
 def test_unknown_path_and_wrong_method_answer_in_french(client: TestClient) -> None:
@@ -53,3 +54,25 @@ def test_every_answer_carries_security_headers(client: TestClient) -> None:
         assert "unsafe-inline" not in headers["content-security-policy"]
         assert headers["x-content-type-options"] == "nosniff"
         assert headers["x-frame-options"] == "DENY"
+
+
+def test_ids_beyond_32_bits_name_nothing(client: TestClient, session: Session) -> None:
+    """PostgreSQL ids are 32-bit: a larger number in any path is a clear 422, never a 500."""
+    town = make_authority(session)
+    user = make_member(session, town, Role.admin)
+    headers = bearer(session, user)
+    huge = 2**31
+    for path in (
+        f"/api/v1/authorities/{town.slug}/accounts/{huge}",
+        f"/api/v1/authorities/{town.slug}/media/{huge}",
+        f"/api/v1/authorities/{town.slug}/members/{huge}",
+        f"/api/v1/authorities/{town.slug}/pillars/{huge}",
+        f"/api/v1/posts/{huge}",
+    ):
+        response = client.get(path, headers=headers)
+        assert response.status_code == 422, path
+        assert response.json()["error"] == "invalid", path
+    revoke = client.delete(f"/api/v1/me/tokens/{huge}", headers=headers)
+    assert revoke.status_code == 422
+    # The largest 32-bit id is simply unknown.
+    assert client.get(f"/api/v1/posts/{huge - 1}", headers=headers).status_code == 404

@@ -33,6 +33,7 @@ from tests.factories import (
 )
 from web.pages import router as pages_router
 from web.posts import router as post_pages_router
+from web.reach import router as reach_pages_router
 
 
 @dataclass
@@ -61,6 +62,7 @@ FACTORIES: dict[str, Callable[[World], object]] = {
     "campaign_id": lambda w: (w.b_editorial or {})["campaign_id"],
     "election_id": lambda w: (w.b_editorial or {})["election_id"],
     "post_id": lambda w: (w.b_editorial or {})["post_id"],
+    "publication_id": lambda w: (w.b_editorial or {})["publication_id"],
     "slot_id": lambda w: w.b_slot_id,
 }
 # Routes whose parameters are not tenant data, and why.
@@ -70,7 +72,7 @@ EXEMPT = {
 
 
 def all_routes() -> list[tuple[str, str, bool]]:
-    page_routers = [pages_router, post_pages_router]
+    page_routers = [pages_router, post_pages_router, reach_pages_router]
     routers: list[APIRouter] = [*ROUTERS, *page_routers]
     found = []
     for router in routers:

@@ -97,15 +97,17 @@ def test_queue_takes_the_first_slot_free_for_every_target(
     assert {(r.status, r.due_at) for r in rows} == {
         (PublicationStatus.scheduled, datetime(2026, 12, 10, 11, 15, tzinfo=UTC))
     }
-    # A single-target post takes Mastodon's next free slot: today 12:15.
-    single = make_post(session, town, targets=[mastodon])
-    with clock.frozen(NOW):
-        assert slots.queue(session, post=single) == datetime(2026, 12, 1, 11, 15, tzinfo=UTC)
-        session.commit()
-        # And the next one, Thursday 3 December.
-        assert slots.queue(session, post=make_post(session, town, targets=[mastodon])) == (
-            datetime(2026, 12, 3, 11, 15, tzinfo=UTC)
-        )
+    # The move is in the post's history, like any other.
+    history = client.get(f"/api/v1/posts/{post.id}/history", headers=bearer(session, editor))
+    assert [e["kind"] for e in history.json()][-1] == "moved"
+    # A single-target post takes Mastodon's next free slot: today 12:15; the next one, Thursday.
+    for expected in ("2026-12-01T11:15:00Z", "2026-12-03T11:15:00Z"):
+        single = make_post(session, town, targets=[mastodon])
+        with clock.frozen(NOW):
+            queued = client.post(
+                f"/api/v1/posts/{single.id}/queue", headers=bearer(session, editor)
+            )
+        assert queued.json()["scheduled_at"] == expected
 
 
 def test_queue_refusals(client: TestClient, session: Session) -> None:

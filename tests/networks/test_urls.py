@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from cryptography.fernet import Fernet
 
@@ -82,3 +84,21 @@ def test_configured_api_urls_are_checked_too() -> None:
     # A private deployment can allow it explicitly.
     allowed = strict(x_api_url="http://127.0.0.1:9000", allow_private_network=True)
     assert registry.config_for(Network.x, allowed).api_url == "http://127.0.0.1:9000"
+
+
+def test_the_access_log_never_shows_a_token_of_a_query_string(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """`beffroi serve` answers the sandboxes itself: Graph API calls carry the token in the URL."""
+    caplog.set_level(logging.INFO, logger="uvicorn.access")
+    logging.getLogger("uvicorn.access").info(
+        '%s - "%s %s HTTP/%s" %d',
+        "127.0.0.1:4242",
+        "GET",
+        "/sandbox/facebook/v25.0/123?fields=fan_count&access_token=EAAB-secret-token&appsecret_proof=abc123def",
+        "1.1",
+        200,
+    )
+    assert "EAAB-secret-token" not in caplog.text
+    assert "abc123def" not in caplog.text
+    assert "fields=fan_count&access_token=***" in caplog.text

@@ -35,7 +35,8 @@ def test_one_tap_approval_on_a_phone(
         authority,
         targets=[account],
         status=PostStatus.in_review,
-        text="Travaux rue des Tilleuls du 3 au 7 : déviation par la place du marché.",
+        text="Travaux rue des Tilleuls du 3 au 7 : déviation par la place du marché. "
+        "#ruedestilleuls",
     )
     token = approvals.issue(session, settings, post=post, user=mayor)
     session.commit()
@@ -45,6 +46,8 @@ def test_one_tap_approval_on_a_phone(
     page.goto(f"{live_server}/approval/{token}")
     assert page.locator("h1").inner_text() == "Publication à valider"
     assert "déviation par la place du marché" in page.locator(".post-preview-text").inner_text()
+    # The rules' warnings, as in the inbox.
+    assert "#ruedestilleuls" in page.locator(".findings-warning").inner_text()
     assert_accessible(page)
     if database_url.startswith("sqlite"):
         page.screenshot(path=str(screenshots_dir / "validation-390.png"), full_page=True)

@@ -35,7 +35,7 @@ from tests.factories import (
     make_member,
     make_pillar,
     make_post,
-    make_published_post,
+    make_published,
     make_slot,
 )
 from tests.web.helpers import csrf_of, sign_in, text_of
@@ -479,7 +479,7 @@ def test_post_page_links_published_posts_and_says_what_to_do_after_a_failure(
     editor = make_member(session, town, Role.editor)
     sent = make_account(session, town, network=Network.mastodon, name="Mastodon de la mairie")
     broken = make_account(session, town, network=Network.bluesky, name="Bluesky de la mairie")
-    post = make_published_post(
+    post = make_published(
         session, town, targets=[sent, broken], at=datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
     )
     by_account = {p.account_id: p for p in session.exec(select(Publication))}

@@ -18,7 +18,7 @@ from tests.factories import (
     make_media,
     make_pillar,
     make_post,
-    make_published_post,
+    make_published,
 )
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
@@ -146,7 +146,7 @@ def test_pre_electoral_period_first_and_last_day(
 ) -> None:
     account = make_account(session, election_town, created_at=datetime(2025, 1, 1, tzinfo=UTC))
     for n in range(120):  # about 2.3 a week in the twelve months before: no regularity warning
-        make_published_post(
+        make_published(
             session,
             election_town,
             targets=[account],
@@ -188,7 +188,7 @@ def test_achievements_need_an_acknowledgement_at_approval(
 ) -> None:
     account = make_account(session, election_town, created_at=datetime(2025, 1, 1, tzinfo=UTC))
     for n in range(60):
-        make_published_post(
+        make_published(
             session,
             election_town,
             targets=[account],
@@ -291,7 +291,7 @@ def test_regularity_and_new_accounts_in_the_period(
     # 104 posts in the twelve months before 1 September 2026: 2 a week on average.
     start = datetime(2025, 9, 1, 8, tzinfo=UTC)
     for n in range(104):
-        make_published_post(
+        make_published(
             session,
             election_town,
             targets=[old],

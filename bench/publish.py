@@ -1,0 +1,390 @@
+"""Benchmark: the publishing engine against the sandboxes, and the bare-loop baseline, in one run.
+
+    .venv/bin/python bench/publish.py [--database sqlite|postgresql|both] [--postgres-url URL]
+        [--rate 1000] [--minutes 5] [--burst 5000] [--authorities 1000] [--future 1000000]
+        [--latency 0.15] [--concurrency 64]
+
+The issue's sizes are the defaults; smaller ones can be given (docs/benchmarks.md says which were
+run). The sandboxes (every network's, one uvicorn server in this process) answer each call after
+`--latency` seconds. Each authority has one Mastodon sandbox account.
+
+- (a) steady: `--rate` publications per minute for `--minutes`, due at evenly spread instants;
+- (b) burst: `--burst` publications due in the same second across `--authorities` authorities;
+- baseline: the same client library (Mastodon.py through Beffroi's adapter) publishing the burst's
+  texts to the same sandboxes from a bare thread pool of the same concurrency, no database;
+- memory: `--future` publications due next year in the database, then the resident memory of a
+  worker after it has run for a few seconds.
+
+The engine runs as real `beffroi worker` processes: one on SQLite, two on PostgreSQL. Lateness is
+when the sandbox received the post minus its due time (p50, p99, max); throughput is publications
+per second from the first due time to the last receipt.
+"""
+
+# ruff: noqa: E402 - the path fix below must run before any other import
+from __future__ import annotations
+
+import os.path
+import sys
+
+# Run as a script, this file's folder comes first on sys.path, and bench/calendar.py would shadow
+# the standard library's `calendar` module (which e-mail parsing imports).
+sys.path[:] = [
+    p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))
+]
+
+import argparse
+import os
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+import uvicorn
+from cryptography.fernet import Fernet
+from sqlmodel import Session
+
+from core import crypto, migrations
+from core.accounts.models import Account, AccountHealth, Network
+from core.authorities.models import Authority
+from core.config import Settings
+from core.db import make_engine
+from core.posts.models import Post, Publication
+from networks import registry
+from networks.base import Post as OutgoingPost
+from networks.sandbox import Sandbox, build_app, tokens
+from networks.sandbox.provision import provision
+
+SECRET = "bench-secret-key-that-is-long-enough-for-beffroi-0123456789"
+KEY = Fernet.generate_key().decode()
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@contextmanager
+def sandbox_server(latency: float) -> Iterator[tuple[Sandbox, str]]:
+    sandbox = Sandbox(tokens.derive_secret(SECRET))
+    sandbox.set_knobs(latency=latency)
+    port = _free_port()
+    config = uvicorn.Config(
+        build_app(sandbox), host="127.0.0.1", port=port, log_level="warning", backlog=4096
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    try:
+        yield sandbox, f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def settings_for(url: str, sandbox_url: str, concurrency: int) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        env="test",
+        database_url=url,
+        secret_key=SECRET,
+        encryption_key=KEY,
+        public_url="http://bench.invalid",
+        sandbox=True,
+        sandbox_url=sandbox_url,
+        publish_concurrency=concurrency,
+        publish_network_concurrency=concurrency,
+    )
+
+
+def seed_accounts(engine: sa.Engine, settings: Settings, count: int) -> list[dict[str, Any]]:
+    """`count` authorities, each with one Mastodon sandbox account."""
+    rows = []
+    with Session(engine) as session:
+        for i in range(count):
+            authority = Authority(name=f"Commune {i}", slug=f"commune-{i}")
+            session.add(authority)
+            session.flush()
+            grant = provision(settings, Network.mastodon, name=f"Commune {i}")
+            account = Account(
+                authority_id=authority.id,  # type: ignore[arg-type]
+                network=Network.mastodon,
+                name=f"Commune {i}",
+                handle=grant.handle,
+                instance_url=grant.instance_url,
+                sandbox=True,
+                remote_id=grant.remote_id,
+                credentials_encrypted=crypto.encrypt(settings, grant.credentials),
+                health=AccountHealth.ok,
+            )
+            session.add(account)
+            session.flush()
+            rows.append({"authority_id": authority.id, "account_id": account.id, "grant": grant})
+        session.commit()
+    return rows
+
+
+def seed_publications(
+    engine: sa.Engine, items: list[tuple[dict[str, Any], str, datetime]], *, chunk: int = 2000
+) -> None:
+    """Approved posts with one scheduled publication each: (account row, text, due time)."""
+    stamp = now()
+    with engine.begin() as connection:
+        for start in range(0, len(items), chunk):
+            part = items[start : start + chunk]
+            post_ids = connection.execute(
+                sa.insert(Post).returning(Post.id),  # type: ignore[arg-type]
+                [
+                    {
+                        "authority_id": a["authority_id"],
+                        "status": "approved",
+                        "text": text,
+                        "scheduled_at": due,
+                        "version": 1,
+                        "content_hash": "",
+                        "urgent_without_approval": False,
+                        "acknowledged": [],
+                        "created_at": stamp,
+                        "updated_at": stamp,
+                    }
+                    for a, text, due in part
+                ],
+            ).scalars()
+            connection.execute(
+                sa.insert(Publication),
+                [
+                    {
+                        "authority_id": a["authority_id"],
+                        "post_id": post_id,
+                        "account_id": a["account_id"],
+                        "status": "scheduled",
+                        "due_at": due,
+                        "attempts": 0,
+                        "updated_at": stamp,
+                    }
+                    for (a, _text, due), post_id in zip(part, post_ids, strict=True)
+                ],
+            )
+
+
+def start_workers(count: int, url: str, sandbox_url: str, concurrency: int) -> list[Any]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BEFFROI_")}
+    env.update(
+        {
+            "BEFFROI_ENV": "test",
+            "BEFFROI_DATABASE_URL": url,
+            "BEFFROI_SECRET_KEY": SECRET,
+            "BEFFROI_ENCRYPTION_KEY": KEY,
+            "BEFFROI_PUBLIC_URL": "http://bench.invalid",
+            "BEFFROI_SANDBOX": "true",
+            "BEFFROI_SANDBOX_URL": sandbox_url,
+            "BEFFROI_PUBLISH_CONCURRENCY": str(concurrency),
+            "BEFFROI_PUBLISH_NETWORK_CONCURRENCY": str(concurrency),
+            "BEFFROI_LOG_LEVEL": "warning",
+        }
+    )
+    return [
+        subprocess.Popen([sys.executable, "-m", "beffroi", "worker"], env=env) for _ in range(count)
+    ]
+
+
+def stop_workers(processes: list[Any]) -> None:
+    for p in processes:
+        p.terminate()
+    for p in processes:
+        p.wait(60)
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def received(sandbox: Sandbox, accounts: list[dict[str, Any]], prefix: str) -> dict[str, datetime]:
+    got: dict[str, datetime] = {}
+    for a in accounts:
+        for post in sandbox.posts("mastodon", a["grant"].remote_id):
+            if post.text.startswith(prefix):
+                if post.text in got:
+                    raise AssertionError(f"published twice: {post.text}")
+                got[post.text] = post.created_at
+    return got
+
+
+def wait_for(
+    sandbox: Sandbox, accounts: list[dict[str, Any]], prefix: str, count: int, timeout: float
+) -> dict[str, datetime]:
+    deadline = time.monotonic() + timeout
+    while True:
+        got = received(sandbox, accounts, prefix)
+        if len(got) >= count or time.monotonic() > deadline:
+            return got
+        time.sleep(0.5)
+
+
+def lateness(due: dict[str, datetime], got: dict[str, datetime]) -> dict[str, float]:
+    values = sorted((got[t] - due[t]).total_seconds() for t in got)
+    if not values:
+        return {"n": 0}
+    first_due = min(due.values())
+    last = max(got.values())
+    return {
+        "n": len(values),
+        "p50": statistics.median(values),
+        "p99": values[min(len(values) - 1, int(len(values) * 0.99))],
+        "max": values[-1],
+        "throughput": len(values) / max(0.001, (last - first_due).total_seconds()),
+        "span": (last - first_due).total_seconds(),
+    }
+
+
+def baseline(
+    settings: Settings, accounts: list[dict[str, Any]], per_account: int, concurrency: int
+) -> dict[str, float]:
+    """The same library and sandboxes from a bare thread pool: no database, no engine."""
+    adapters = []
+    for a in accounts:
+        config = registry.config_for(
+            Network.mastodon,
+            settings,
+            credentials=a["grant"].credentials,
+            remote_id=a["grant"].remote_id,
+            handle=a["grant"].handle,
+            sandbox=True,
+            instance_url=a["grant"].instance_url,
+        )
+        adapters.append(registry.build(Network.mastodon, config))
+    jobs = [
+        (adapter, f"baseline {i}-{n}")
+        for n in range(per_account)
+        for i, adapter in enumerate(adapters)
+    ]
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        list(
+            pool.map(
+                lambda job: job[0].publish(OutgoingPost(text=job[1]), idempotency_key=job[1]),
+                jobs,
+            )
+        )
+    elapsed = time.monotonic() - started
+    return {"n": len(jobs), "seconds": elapsed, "throughput": len(jobs) / elapsed}
+
+
+def run(database: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
+    results: dict[str, Any] = {"database": database}
+    workers_count = 1 if database == "sqlite" else 2
+    with sandbox_server(args.latency) as (sandbox, sandbox_url):
+        settings = settings_for(url, sandbox_url, args.concurrency)
+        migrations.upgrade(url)
+        engine = make_engine(url)
+        accounts = seed_accounts(engine, settings, args.authorities)
+
+        # baseline first, on its own accounts' time: same accounts, its own texts
+        results["baseline"] = baseline(
+            settings,
+            accounts,
+            max(1, args.burst // len(accounts)),
+            args.concurrency * workers_count,
+        )
+
+        workers = start_workers(workers_count, url, sandbox_url, args.concurrency)
+        try:
+            time.sleep(3)  # let the workers start
+            # (b) burst
+            due_b = now() + timedelta(seconds=5)
+            items = [(accounts[i % len(accounts)], f"burst {i}", due_b) for i in range(args.burst)]
+            seed_publications(engine, items)
+            got = wait_for(sandbox, accounts, "burst ", args.burst, timeout=300)
+            results["burst"] = lateness({t: d for _, t, d in items}, got)
+
+            # (a) steady
+            total = int(args.rate * args.minutes)
+            first = now() + timedelta(seconds=10)
+            spacing = 60.0 / args.rate
+            items = [
+                (
+                    accounts[i % len(accounts)],
+                    f"steady {i}",
+                    first + timedelta(seconds=i * spacing),
+                )
+                for i in range(total)
+            ]
+            seed_publications(engine, items)
+            got = wait_for(sandbox, accounts, "steady ", total, timeout=args.minutes * 60 + 120)
+            results["steady"] = lateness({t: d for _, t, d in items}, got)
+        finally:
+            stop_workers(workers)
+
+        # memory with many future publications
+        future = now() + timedelta(days=365)
+        items = [
+            (accounts[i % len(accounts)], f"future {i}", future + timedelta(seconds=i))
+            for i in range(args.future)
+        ]
+        seed_publications(engine, items, chunk=5000)
+        workers = start_workers(1, url, sandbox_url, args.concurrency)
+        try:
+            time.sleep(15)
+            results["memory_mb"] = rss_mb(workers[0].pid)
+        finally:
+            stop_workers(workers)
+        engine.dispose()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument(
+        "--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/bench_publish"
+    )
+    parser.add_argument("--rate", type=int, default=1000, help="(a) publications per minute")
+    parser.add_argument("--minutes", type=float, default=5, help="(a) duration")
+    parser.add_argument("--burst", type=int, default=5000, help="(b) publications due at once")
+    parser.add_argument("--authorities", type=int, default=1000)
+    parser.add_argument("--future", type=int, default=1_000_000)
+    parser.add_argument("--latency", type=float, default=0.15)
+    parser.add_argument("--concurrency", type=int, default=64, help="per worker and per network")
+    args = parser.parse_args()
+
+    databases = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
+    for database in databases:
+        if database == "sqlite":
+            url = f"sqlite:///{tempfile.mkdtemp(prefix='bench-publish-')}/beffroi.db"
+        else:
+            url = args.postgres_url
+            admin = sa.create_engine(
+                sa.engine.make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT"
+            )
+            name = sa.engine.make_url(url).database
+            with admin.connect() as connection:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+                connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            admin.dispose()
+        started = time.monotonic()
+        result = run(database, url, args)
+        result["wall_seconds"] = time.monotonic() - started
+        print(result, flush=True)
+
+
+if __name__ == "__main__":
+    main()

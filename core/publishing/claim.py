@@ -1,0 +1,197 @@
+"""Taking due publications, holding them, and giving them back.
+
+A claim is one conditional `UPDATE … RETURNING`: of two workers asking at once, each row goes to
+one of them ("losers see 0 rows"). On PostgreSQL the candidates are locked `FOR UPDATE SKIP
+LOCKED`, so that workers do not queue behind each other's rows; SQLite serialises writers itself
+(transactions begin IMMEDIATE, core.db).
+
+Politeness is part of the claim: at most one publication per account is in flight (across every
+worker), and nothing is claimed for an account a network asked to leave alone (`AccountPause`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from core import clock
+from core.accounts.models import Account, Network
+from core.posts.models import Publication, PublicationStatus
+from core.publishing.models import AccountPause, AttemptOutcome, PublicationAttempt
+
+# A manual channel's publication waits for a person: claimed, without a lease.
+MANUAL_CLAIM = "manual"
+
+
+def claim(
+    engine: Engine,
+    *,
+    worker: str,
+    lease: timedelta,
+    limit: int,
+    network: Network | None = None,
+    now: datetime | None = None,
+) -> list[int]:
+    """Claim up to `limit` due publications (of `network`, when given) for `worker`; returns
+    their ids, earliest due first."""
+    if limit <= 0:
+        return []
+    now = now or clock.now()
+    p = Publication.__table__.alias("p")  # type: ignore[attr-defined]
+    other = Publication.__table__.alias("other")  # type: ignore[attr-defined]
+    pause = AccountPause.__table__  # type: ignore[attr-defined]
+    account = Account.__table__  # type: ignore[attr-defined]
+    busy_account = sa.exists().where(
+        other.c.account_id == p.c.account_id,
+        sa.or_(
+            other.c.status == PublicationStatus.publishing.value,
+            # an earlier due publication of the same account goes first
+            sa.and_(
+                other.c.status == PublicationStatus.scheduled.value,
+                other.c.due_at <= now,
+                sa.or_(
+                    other.c.due_at < p.c.due_at,
+                    sa.and_(other.c.due_at == p.c.due_at, other.c.id < p.c.id),
+                ),
+            ),
+        ),
+    )
+    paused = sa.exists().where(pause.c.account_id == p.c.account_id, pause.c.until_at > now)
+    candidates = (
+        sa.select(p.c.id)
+        .where(
+            p.c.status == PublicationStatus.scheduled.value,
+            p.c.due_at <= now,
+            ~busy_account,
+            ~paused,
+        )
+        .order_by(p.c.due_at, p.c.id)
+        .limit(limit)
+    )
+    if network is not None:
+        candidates = candidates.where(
+            sa.exists().where(account.c.id == p.c.account_id, account.c.network == network.value)
+        )
+    stmt = sa.update(Publication).where(col(Publication.status) == PublicationStatus.scheduled)
+    if engine.dialect.name == "postgresql":
+        # A CTE with FOR UPDATE is materialised once; inside `IN (…)` the planner may run the
+        # subquery again and, skipping locked rows, return more than `limit` of them.
+        chosen = candidates.with_for_update(of=p, skip_locked=True).cte("chosen")
+        stmt = stmt.where(col(Publication.id) == chosen.c.id)
+    else:
+        stmt = stmt.where(col(Publication.id).in_(candidates.scalar_subquery()))
+    stmt = stmt.values(
+        status=PublicationStatus.publishing,
+        claimed_by=worker,
+        lease_until=now + lease,
+        updated_at=now,
+    ).returning(col(Publication.id), col(Publication.due_at))
+    with engine.begin() as connection:
+        rows = connection.execute(stmt).all()
+    return [int(str(row[0])) for row in sorted(rows, key=lambda r: (r[1], r[0] or 0))]
+
+
+def extend(session: Session, *, publication_id: int, worker: str, lease: timedelta) -> bool:
+    """Renew the lease before a network call; False when the publication is no longer ours."""
+    now = clock.now()
+    result = session.execute(
+        sa.update(Publication)
+        .where(
+            col(Publication.id) == publication_id,
+            col(Publication.status) == PublicationStatus.publishing,
+            col(Publication.claimed_by) == worker,
+        )
+        .values(lease_until=now + lease, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def release(engine: Engine, *, worker: str, ids: list[int] | None = None) -> int:
+    """Give back publications claimed by `worker` (graceful shutdown): due again at once, for
+    another worker. An attempt already under way keeps its row, so the next worker reconciles
+    it before sending anything."""
+    stmt = sa.update(Publication).where(
+        col(Publication.status) == PublicationStatus.publishing,
+        col(Publication.claimed_by) == worker,
+    )
+    if ids is not None:
+        stmt = stmt.where(col(Publication.id).in_(ids))
+    with engine.begin() as connection:
+        result = connection.execute(
+            stmt.values(
+                status=PublicationStatus.scheduled,
+                claimed_by=None,
+                lease_until=None,
+                updated_at=clock.now(),
+            )
+        )
+    return int(result.rowcount)
+
+
+def recover_leases(engine: Engine, *, now: datetime | None = None) -> int:
+    """Publications whose worker died (lease passed) are due again. Their last attempt, if it was
+    under way, is reconciled by the next worker before anything is sent again."""
+    now = now or clock.now()
+    with engine.begin() as connection:
+        result = connection.execute(
+            sa.update(Publication)
+            .where(
+                col(Publication.status) == PublicationStatus.publishing,
+                col(Publication.lease_until).is_not(None),
+                col(Publication.lease_until) < now,
+            )
+            .values(
+                status=PublicationStatus.scheduled,
+                claimed_by=None,
+                lease_until=None,
+                updated_at=now,
+            )
+        )
+    return int(result.rowcount)
+
+
+def next_due_at(session: Session) -> datetime | None:
+    """When the next scheduled publication is due (the dispatcher wakes up then)."""
+    return session.exec(
+        select(sa.func.min(Publication.due_at)).where(
+            col(Publication.status) == PublicationStatus.scheduled
+        )
+    ).one()
+
+
+def last_attempt(session: Session, publication_id: int) -> PublicationAttempt | None:
+    return session.exec(
+        select(PublicationAttempt)
+        .where(PublicationAttempt.publication_id == publication_id)
+        .order_by(col(PublicationAttempt.number).desc())
+        .limit(1)
+    ).first()
+
+
+def outcome_unknown(attempt: PublicationAttempt | None) -> bool:
+    return attempt is not None and attempt.outcome in (
+        AttemptOutcome.started,
+        AttemptOutcome.unknown,
+    )
+
+
+def claim_with_networks(
+    engine: Engine, *, worker: str, lease: timedelta, limit: int
+) -> list[tuple[int, Network]]:
+    """`claim` across every network, with each publication's network (for the dispatcher's
+    per-network slots)."""
+    ids = claim(engine, worker=worker, lease=lease, limit=limit)
+    if not ids:
+        return []
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(col(Publication.id), col(Account.network))
+            .join(Account, col(Account.id) == Publication.account_id)
+            .where(col(Publication.id).in_(ids))
+        ).all()
+    networks = {int(str(row[0])): Network(row[1]) for row in rows}
+    return [(i, networks[i]) for i in ids if i in networks]

@@ -1,0 +1,728 @@
+"""Publishing one claimed publication, keeping DESIGN.md section 5's promises.
+
+For each publication a worker claimed (core.publishing.claim):
+1. read what to send, in a short transaction; refuse it in a pre-electoral silence window
+   (unless urgent); a manual channel gets its prepared text e-mailed to its person instead;
+2. if the last attempt's outcome is unknown (crash, timeout, error after sending), read the
+   account back (`find`, else `recent_posts` by text and time): found means published, not
+   found means it may be sent again;
+3. commit an attempt row (with the publication's idempotency key) BEFORE the network call;
+4. call the network, outside any transaction;
+5. commit the result: published (remote id and link), retried later (backoff with jitter),
+   parked with the whole account until the network's reset (rate limit), or failed with a
+   French reason and what to do, and the editors are told by e-mail.
+
+Every write is conditional on the publication still being claimed by this worker, so that a
+worker that lost its lease cannot overwrite the one that took over.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from core import clock, electoral
+from core.accounts import manual
+from core.accounts import service as accounts
+from core.accounts.models import Account, AccountHealth, Network
+from core.authorities.models import Authority
+from core.config import Settings
+from core.db import session_scope
+from core.editorial.models import Pillar
+from core.errors import AppError
+from core.i18n import N_
+from core.media import service as media_service
+from core.media import storage
+from core.posts import content
+from core.posts.models import Post, PostStatus, Publication, PublicationStatus
+from core.publishing import claim as claims
+from core.publishing import notify
+from core.publishing.models import AccountPause, AttemptOutcome, PublicationAttempt
+from networks import registry
+from networks.base import (
+    AuthExpired,
+    Image,
+    NetworkAdapter,
+    NetworkError,
+    RateLimited,
+    RemotePost,
+    RetryableError,
+)
+from networks.base import Post as OutgoingPost
+
+log = logging.getLogger(__name__)
+
+# How far before an attempt began a publication read back may have been created (clocks differ).
+RECONCILE_SKEW = timedelta(minutes=5)
+RECENT_LIMIT = 40
+
+
+class Result(StrEnum):
+    published = "published"
+    failed = "failed"
+    retry = "retry"
+    parked = "parked"
+    delivered = "delivered"  # manual channel: waiting for a person
+    lost = "lost"  # no longer ours (lease passed, cancelled)
+
+
+@dataclass(frozen=True)
+class Job:
+    """What one publication needs for its network call, read once."""
+
+    publication_id: int
+    authority_id: int
+    post_id: int
+    account_id: int
+    network: Network
+    attempt_number: int
+    key: str
+    outgoing: OutgoingPost
+    adapter: NetworkAdapter | None
+    reconcile_since: datetime | None  # set when the last attempt's outcome is unknown
+    # The attempt row was committed with the preparation (nothing to reconcile first).
+    attempt_recorded: bool = False
+
+
+# An adapter factory, replaceable for the benchmark's bare baseline; the default is the registry.
+AdapterFactory = Callable[[Account, Settings], NetworkAdapter]
+
+
+def idempotency_key(publication: Publication) -> str:
+    """The same for every attempt of a publication: a network that keeps keys answers a repeated
+    attempt with the first publication."""
+    raw = f"beffroi:{publication.authority_id}:{publication.post_id}:{publication.id}"
+    return "bf" + hashlib.sha256(raw.encode()).hexdigest()[:30]
+
+
+def backoff(attempt: int, settings: Settings, *, rng: random.Random | None = None) -> timedelta:
+    """Exponential backoff with jitter: base * 2^(attempt-1), at most the cap, then a random
+    share between half and all of it, so that many publications failing together do not retry
+    together."""
+    rng = rng or random.Random()
+    ceiling = min(
+        settings.publish_backoff_cap_seconds,
+        settings.publish_backoff_base_seconds * (2 ** max(0, attempt - 1)),
+    )
+    return timedelta(seconds=ceiling * (0.5 + rng.random() / 2))
+
+
+def publish(
+    engine: Engine,
+    settings: Settings,
+    *,
+    publication_id: int,
+    worker: str,
+    adapter_for: AdapterFactory = registry.adapter_for,
+) -> Result:
+    """Carry one claimed publication to its end (or to its next try)."""
+    lease = timedelta(seconds=settings.publish_lease_seconds)
+    try:
+        job = _prepare(engine, settings, publication_id, worker, adapter_for)
+    except _Stop as stop:
+        return stop.result
+    assert job.adapter is not None
+    if job.reconcile_since is not None:
+        try:
+            found = reconcile(
+                job.adapter,
+                key=job.key,
+                text=job.outgoing.text,
+                since=job.reconcile_since,
+                exclude=_known_remote_ids(engine, job),
+            )
+        except NetworkError as error:
+            return _reconcile_failed(engine, settings, job, worker, error)
+        with session_scope(engine) as session:
+            attempt = claims.last_attempt(session, job.publication_id)
+            if attempt is not None:
+                attempt.outcome = AttemptOutcome.found if found else AttemptOutcome.absent
+                attempt.remote_id = found.remote_id if found else attempt.remote_id
+                attempt.finished_at = clock.now()
+                session.add(attempt)
+        if found is not None:
+            return _published(engine, job, worker, remote_id=found.remote_id, url=found.url)
+        if job.attempt_number > settings.publish_max_attempts:
+            return _tired(engine, settings, job, worker, None)
+    # The attempt is on record before anything is sent.
+    if not job.attempt_recorded:
+        with session_scope(engine) as session:
+            if not _record_attempt(session, job, worker, lease):
+                return Result.lost
+    try:
+        done = job.adapter.publish(job.outgoing, idempotency_key=job.key)
+    except NetworkError as error:
+        return _after_error(engine, settings, job, worker, error, before_sending=False)
+    except Exception as error:  # a library bug must not leave the attempt "started" for ever
+        log.exception("Publication %s : erreur inattendue", job.publication_id)
+        unknown = RetryableError(
+            network=job.network, network_message=str(error), outcome_unknown=True
+        )
+        return _after_error(engine, settings, job, worker, unknown, before_sending=False)
+    _save_renewed_credentials(engine, settings, job)
+    return _published(engine, job, worker, remote_id=done.remote_id, url=done.url)
+
+
+def _record_attempt(session: Session, job: Job, worker: str, lease: timedelta) -> bool:
+    if not claims.extend(session, publication_id=job.publication_id, worker=worker, lease=lease):
+        return False
+    session.execute(
+        sa.update(Publication)
+        .where(col(Publication.id) == job.publication_id)
+        .values(attempts=job.attempt_number)
+        .execution_options(synchronize_session=False)
+    )
+    session.add(
+        PublicationAttempt(
+            authority_id=job.authority_id,
+            publication_id=job.publication_id,
+            number=job.attempt_number,
+            idempotency_key=job.key,
+            worker=worker,
+        )
+    )
+    return True
+
+
+def reconcile(
+    adapter: NetworkAdapter,
+    *,
+    key: str,
+    text: str,
+    since: datetime,
+    exclude: set[str] = frozenset(),  # type: ignore[assignment]
+) -> RemotePost | None:
+    """The publication an attempt of unknown outcome made, if the network holds it: by its
+    idempotency marker where the network keeps one, else by its text within the time window."""
+    found = adapter.find(key)
+    if found is not None:
+        return found
+    wanted = _normal(text)
+    for remote in adapter.recent_posts(limit=RECENT_LIMIT):
+        if remote.remote_id in exclude:
+            continue
+        if remote.created_at is not None and remote.created_at < since - RECONCILE_SKEW:
+            continue
+        if remote.marker is not None and remote.marker == key:
+            return remote
+        got = _normal(remote.text)
+        if wanted and (got == wanted or got.startswith(wanted)):
+            return remote
+    return None
+
+
+def _normal(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+class _Stop(Exception):
+    def __init__(self, result: Result) -> None:
+        self.result = result
+
+
+def _prepare(
+    engine: Engine,
+    settings: Settings,
+    publication_id: int,
+    worker: str,
+    adapter_for: AdapterFactory,
+) -> Job:
+    # Committed even when it stops early (a failure or a manual delivery is written).
+    with session_scope(engine) as session:
+        prepared = _prepare_in(session, settings, publication_id, worker, adapter_for)
+    if isinstance(prepared, Result):
+        raise _Stop(prepared)
+    return prepared
+
+
+def _prepare_in(
+    session: Session,
+    settings: Settings,
+    publication_id: int,
+    worker: str,
+    adapter_for: AdapterFactory,
+) -> Job | Result:
+    publication = session.get(Publication, publication_id)
+    if (
+        publication is None
+        or publication.status != PublicationStatus.publishing
+        or publication.claimed_by != worker
+    ):
+        return Result.lost
+    post = session.get(Post, publication.post_id)
+    account = session.get(Account, publication.account_id)
+    authority = session.get(Authority, publication.authority_id)
+    assert post is not None
+    assert account is not None
+    assert authority is not None
+    network = Network(account.network)
+    refusal = _silence(session, post, authority)
+    if refusal is not None:
+        _fail(session, settings, publication, post, account, refusal)
+        return Result.failed
+    key = idempotency_key(publication)
+    outgoing = _outgoing(session, settings, post, publication, network, authority)
+    if network == Network.manual:
+        _deliver_manually(session, settings, publication, post, account, key, outgoing)
+        return Result.delivered
+    last = claims.last_attempt(session, publication_id)
+    reconcile_since = last.started_at if last is not None and claims.outcome_unknown(last) else None
+    try:
+        adapter = adapter_for(account, settings)
+    except NetworkError as error:
+        _handle_refusal(session, settings, publication, post, account, error)
+        return Result.failed
+    job = Job(
+        publication_id=publication_id,
+        authority_id=publication.authority_id,
+        post_id=publication.post_id,
+        account_id=publication.account_id,
+        network=network,
+        attempt_number=(last.number if last else 0) + 1,
+        key=key,
+        outgoing=outgoing,
+        adapter=adapter,
+        reconcile_since=reconcile_since,
+    )
+    if reconcile_since is None:
+        # Nothing to read back first: the attempt goes on record in this same transaction.
+        lease = timedelta(seconds=settings.publish_lease_seconds)
+        if not _record_attempt(session, job, worker, lease):
+            return Result.lost
+        job = replace(job, attempt_recorded=True)
+    return job
+
+
+def _silence(session: Session, post: Post, authority: Authority) -> AppError | None:
+    """Art. L49: from midnight on the eve of a round until polls close, only urgent posts go out,
+    whatever was approved before."""
+    pillar = session.get(Pillar, post.pillar_id) if post.pillar_id else None
+    if pillar is not None and pillar.urgent:
+        return None
+    elections = electoral.elections_of(session, post.authority_id)
+    if not elections:
+        return None
+    windows = electoral.containing(
+        electoral.silence_windows(elections, authority.timezone), clock.now()
+    )
+    if not windows:
+        return None
+    return AppError(
+        N_(
+            "Publication bloquée : la période de silence électoral (veille et jour du scrutin, "
+            "article L49 du code électoral) a commencé, et seules les alertes urgentes peuvent "
+            "partir. Reprogrammez-la après la fermeture des bureaux de vote, puis relancez-la."
+        ),
+        code="electoral_silence",
+    )
+
+
+def _outgoing(
+    session: Session,
+    settings: Settings,
+    post: Post,
+    publication: Publication,
+    network: Network,
+    authority: Authority,
+) -> OutgoingPost:
+    images = []
+    for item in content.media_of(session, post):
+        rendition = (
+            media_service.rendition_for(session, settings, media=item, network=network)
+            if network != Network.manual
+            else None
+        )
+        source: Any = rendition or item
+        data = storage.read(settings, source.path) or b""
+        images.append(
+            Image(
+                data=data,
+                mime=source.mime,
+                alt=item.alt_text,
+                url=settings.public_url + media_service.file_url(authority, item),
+                width=source.width,
+                height=source.height,
+            )
+        )
+    return OutgoingPost(text=publication.text or post.text, images=images)
+
+
+def _deliver_manually(
+    session: Session,
+    settings: Settings,
+    publication: Publication,
+    post: Post,
+    account: Account,
+    key: str,
+    outgoing: OutgoingPost,
+) -> None:
+    """The person assigned to the channel gets the prepared text; the publication stays claimed,
+    without a lease, until someone marks it published."""
+    last = claims.last_attempt(session, publication.id)  # type: ignore[arg-type]
+    manual.deliver(
+        session,
+        account=account,
+        post=outgoing,
+        due_at=publication.due_at or clock.now(),
+        idempotency_key=key,
+        mark_url=f"{settings.public_url}/posts/{post.id}",
+    )
+    now = clock.now()
+    publication.claimed_by = claims.MANUAL_CLAIM
+    publication.lease_until = None
+    publication.attempts = (last.number if last else 0) + 1
+    publication.updated_at = now
+    session.add(publication)
+    session.add(
+        PublicationAttempt(
+            authority_id=publication.authority_id,
+            publication_id=publication.id,  # type: ignore[arg-type]
+            number=publication.attempts,
+            idempotency_key=key,
+            worker=claims.MANUAL_CLAIM,
+            outcome=AttemptOutcome.delivered,
+            finished_at=now,
+        )
+    )
+
+
+def _known_remote_ids(engine: Engine, job: Job) -> set[str]:
+    """Remote ids other publications of the account already hold: never matched again."""
+    with session_scope(engine) as session:
+        rows = session.exec(
+            select(Publication.remote_id).where(
+                Publication.account_id == job.account_id,
+                col(Publication.remote_id).is_not(None),
+                Publication.id != job.publication_id,
+            )
+        ).all()
+    return {r for r in rows if r}
+
+
+def _mine(session: Session, publication_id: int, worker: str) -> Publication | None:
+    publication = session.get(Publication, publication_id, with_for_update=False)
+    if (
+        publication is None
+        or publication.status != PublicationStatus.publishing
+        or publication.claimed_by != worker
+    ):
+        return None
+    return publication
+
+
+def _finish_attempt(
+    session: Session,
+    job: Job,
+    outcome: AttemptOutcome,
+    *,
+    remote_id: str | None = None,
+    error: NetworkError | None = None,
+) -> None:
+    attempt = session.exec(
+        select(PublicationAttempt).where(
+            PublicationAttempt.publication_id == job.publication_id,
+            PublicationAttempt.number == job.attempt_number,
+        )
+    ).first()
+    if attempt is None:
+        return
+    attempt.outcome = outcome
+    attempt.remote_id = remote_id
+    attempt.finished_at = clock.now()
+    if error is not None:
+        attempt.error_code = error.code
+        attempt.error = f"{error.message} [{error.network_message}]"[:2000]
+    session.add(attempt)
+
+
+def _published(engine: Engine, job: Job, worker: str, *, remote_id: str, url: str | None) -> Result:
+    with session_scope(engine) as session:
+        _finish_attempt(session, job, AttemptOutcome.published, remote_id=remote_id)
+        now = clock.now()
+        # Conditional on the status only: even if the lease passed meanwhile, what went out is
+        # recorded (the worker that took over would find it by reconciling anyway).
+        result = session.execute(
+            sa.update(Publication)
+            .where(
+                col(Publication.id) == job.publication_id,
+                col(Publication.status).in_(
+                    (PublicationStatus.publishing, PublicationStatus.scheduled)
+                ),
+            )
+            .values(
+                status=PublicationStatus.published,
+                remote_id=remote_id,
+                remote_url=url,
+                published_at=now,
+                error=None,
+                error_code=None,
+                claimed_by=None,
+                lease_until=None,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if not result.rowcount:  # type: ignore[attr-defined]
+            log.warning(
+                "Publication %s publiée mais plus réservée par %s", job.publication_id, worker
+            )
+        settle_post(session, job.post_id)
+    return Result.published
+
+
+def _after_error(
+    engine: Engine,
+    settings: Settings,
+    job: Job,
+    worker: str,
+    error: NetworkError,
+    *,
+    before_sending: bool,
+) -> Result:
+    with session_scope(engine) as session:
+        publication = _mine(session, job.publication_id, worker)
+        if isinstance(error, RateLimited):
+            if not before_sending:
+                _finish_attempt(session, job, AttemptOutcome.rate_limited, error=error)
+            pause_account(
+                session, account_id=job.account_id, until=error.reset_at, reason=error.message
+            )
+            if publication is not None:
+                _back_to_queue(session, publication, due_at=publication.due_at)
+            return Result.parked
+        if isinstance(error, RetryableError):
+            unknown = error.outcome_unknown and not before_sending
+            if not before_sending:
+                _finish_attempt(
+                    session,
+                    job,
+                    AttemptOutcome.unknown if unknown else AttemptOutcome.retry,
+                    error=error,
+                )
+            if publication is None:
+                return Result.lost
+            tired = job.attempt_number >= settings.publish_max_attempts
+            if tired and not unknown and not before_sending:
+                _fail(
+                    session,
+                    settings,
+                    publication,
+                    *_post_and_account(session, publication),
+                    _tired_error(job, error),
+                )
+                return Result.failed
+            delay = backoff(job.attempt_number, settings)
+            _back_to_queue(session, publication, due_at=clock.now() + delay)
+            return Result.retry
+        if not before_sending:
+            _finish_attempt(session, job, AttemptOutcome.failed, error=error)
+        if publication is None:
+            return Result.lost
+        post, account = _post_and_account(session, publication)
+        _handle_refusal(session, settings, publication, post, account, error)
+        return Result.failed
+
+
+def _reconcile_failed(
+    engine: Engine, settings: Settings, job: Job, worker: str, error: NetworkError
+) -> Result:
+    """The account could not be read back: the outcome stays unknown. Try again later; after
+    as many failures as attempts allowed, fail and say that it may be online."""
+    with session_scope(engine) as session:
+        attempt = claims.last_attempt(session, job.publication_id)
+        checks = 0
+        if attempt is not None:
+            attempt.checks += 1
+            checks = attempt.checks
+            session.add(attempt)
+        if checks < settings.publish_max_attempts or isinstance(error, RateLimited):
+            session.flush()
+    if checks < settings.publish_max_attempts or isinstance(error, RateLimited):
+        return _after_error(engine, settings, job, worker, error, before_sending=True)
+    with session_scope(engine) as session:
+        publication = _mine(session, job.publication_id, worker)
+        if publication is None:
+            return Result.lost
+        unknown = AppError(
+            N_(
+                "{network} ne répond plus ({message}) et Beffroi ne peut pas vérifier si la "
+                "publication est partie. Regardez sur le compte si elle est en ligne : si non, "
+                "cliquez sur « Réessayer »."
+            ),
+            code="outcome_unknown",
+            network=job.network.label,
+            message=error.network_message or "—",
+        )
+        _fail(session, settings, publication, *_post_and_account(session, publication), unknown)
+    return Result.failed
+
+
+def _tired_error(job: Job, error: NetworkError | None) -> AppError:
+    return AppError(
+        N_(
+            "{network} n'a pas répondu après {attempts} essais ({message}). "
+            "Vérifiez l'état du réseau, puis cliquez sur « Réessayer »."
+        ),
+        code="network_unavailable",
+        network=job.network.label,
+        attempts=job.attempt_number - (0 if error is not None else 1),
+        message=(error.network_message if error is not None else "") or "—",
+    )
+
+
+def _tired(
+    engine: Engine, settings: Settings, job: Job, worker: str, error: NetworkError | None
+) -> Result:
+    with session_scope(engine) as session:
+        publication = _mine(session, job.publication_id, worker)
+        if publication is None:
+            return Result.lost
+        _fail(
+            session,
+            settings,
+            publication,
+            *_post_and_account(session, publication),
+            _tired_error(job, error),
+        )
+    return Result.failed
+
+
+def _handle_refusal(
+    session: Session,
+    settings: Settings,
+    publication: Publication,
+    post: Post,
+    account: Account,
+    error: NetworkError,
+) -> None:
+    if isinstance(error, AuthExpired):
+        accounts.record_health(
+            session, account=account, health=AccountHealth.unhealthy, message=error.message
+        )
+    _fail(session, settings, publication, post, account, error)
+
+
+def _post_and_account(session: Session, publication: Publication) -> tuple[Post, Account]:
+    post = session.get(Post, publication.post_id)
+    account = session.get(Account, publication.account_id)
+    assert post is not None
+    assert account is not None
+    return post, account
+
+
+def _back_to_queue(session: Session, publication: Publication, *, due_at: datetime | None) -> None:
+    publication.status = PublicationStatus.scheduled
+    publication.due_at = due_at or clock.now()
+    publication.claimed_by = None
+    publication.lease_until = None
+    publication.updated_at = clock.now()
+    session.add(publication)
+
+
+def _fail(
+    session: Session,
+    settings: Settings,
+    publication: Publication,
+    post: Post,
+    account: Account,
+    error: AppError,
+) -> None:
+    publication.status = PublicationStatus.failed
+    publication.error = error.message[:2000]
+    publication.error_code = error.code
+    publication.claimed_by = None
+    publication.lease_until = None
+    publication.updated_at = clock.now()
+    session.add(publication)
+    session.flush()
+    settle_post(session, post.id)  # type: ignore[arg-type]
+    notify.failed(
+        session,
+        settings,
+        post=post,
+        account=account,
+        reason=error.message,
+        reconnect=isinstance(error, AuthExpired),
+    )
+
+
+def pause_account(session: Session, *, account_id: int, until: datetime, reason: str) -> None:
+    """No request goes to this account before `until` (the network's reset time)."""
+    pause = session.get(AccountPause, account_id)
+    if pause is None:
+        session.add(AccountPause(account_id=account_id, until_at=until, reason=reason[:1000]))
+    elif pause.until_at < until:
+        pause.until_at = until
+        pause.reason = reason[:1000]
+        session.add(pause)
+    try:
+        session.flush()
+    except sa.exc.IntegrityError:  # another worker paused it at the same moment
+        session.rollback()
+
+
+def settle_post(session: Session, post_id: int) -> PostStatus | None:
+    """The post's status follows its publications once none is waiting any more."""
+    statuses = list(
+        session.exec(select(Publication.status).where(Publication.post_id == post_id)).all()
+    )
+    if not statuses or any(
+        s in (PublicationStatus.pending, PublicationStatus.scheduled, PublicationStatus.publishing)
+        for s in statuses
+    ):
+        return None
+    published = sum(1 for s in statuses if s == PublicationStatus.published)
+    failed = sum(1 for s in statuses if s == PublicationStatus.failed)
+    if published and not failed:
+        status = PostStatus.published
+    elif published:
+        status = PostStatus.partially_published
+    elif failed:
+        status = PostStatus.failed
+    else:
+        return None  # every publication cancelled: the post's own cancel says so
+    session.execute(
+        sa.update(Post)
+        .where(
+            col(Post.id) == post_id,
+            col(Post.status).in_(
+                (
+                    PostStatus.approved,
+                    PostStatus.failed,
+                    PostStatus.partially_published,
+                    PostStatus.published,
+                )
+            ),
+        )
+        .values(status=status, updated_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
+    return status
+
+
+def _save_renewed_credentials(engine: Engine, settings: Settings, job: Job) -> None:
+    assert job.adapter is not None
+    renewed = job.adapter.updated_credentials()
+    if renewed is None:
+        return
+    with session_scope(engine) as session:
+        account = session.get(Account, job.account_id)
+        if account is not None:
+            accounts.store_credentials(
+                session,
+                settings,
+                account=account,
+                credentials=renewed,
+                expires_at=account.token_expires_at,
+            )

@@ -1,0 +1,1 @@
+"""Cross-network reach: metric snapshots collected over time, and the aggregates built on them."""

@@ -1,0 +1,112 @@
+"""The dispatcher thread against the sandboxes, on both databases: due publications go out, never
+early; a slow network does not hold up the others; stopping finishes what is in flight."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from core import clock
+from core.accounts.models import Account, Network
+from core.config import Settings
+from core.posts import publications
+from core.posts.models import Post, PostStatus, Publication, PublicationStatus
+from scheduler.dispatch import Dispatcher
+from tests.conftest import SandboxServer, eventually
+from tests.factories import make_authority, make_post
+
+
+def status_of(session: Session, post: Post) -> PublicationStatus:
+    session.rollback()
+    session.expire_all()
+    (publication,) = publications.of_post(session, post)
+    return PublicationStatus(publication.status)
+
+
+def publication_of(session: Session, post: Post) -> Publication:
+    session.rollback()
+    session.expire_all()
+    (publication,) = publications.of_post(session, post)
+    return publication
+
+
+def test_due_publications_go_out_never_early_and_a_slow_network_holds_up_no_other(
+    session: Session,
+    db: Engine,
+    pub_settings: Settings,
+    sandbox_server: SandboxServer,
+    sandbox_account: Callable[..., Account],
+) -> None:
+    authority = make_authority(session)
+    slow = sandbox_account(authority, Network.linkedin, latency=4.0)
+    fast = [sandbox_account(authority, n) for n in (Network.mastodon, Network.bluesky)]
+    now = clock.now()
+    slow_post = make_post(
+        session, authority, targets=[slow], status=PostStatus.approved, scheduled_at=now
+    )
+    fast_posts = [
+        make_post(
+            session,
+            authority,
+            targets=[account],
+            status=PostStatus.approved,
+            scheduled_at=now + timedelta(milliseconds=300),
+        )
+        for account in fast
+    ]
+    settings = pub_settings.model_copy(update={"network_timeout_seconds": 10.0})
+    dispatcher = Dispatcher(db, settings, worker="dispatch-test:1")
+    dispatcher.start()
+    try:
+        eventually(
+            lambda: all(status_of(session, p) == "published" for p in fast_posts), timeout=10
+        )
+        # The fast networks went out while the slow one was still waiting for its answer.
+        assert status_of(session, slow_post) == PublicationStatus.publishing
+        for post, account in zip(fast_posts, fast, strict=True):
+            (received,) = sandbox_server.sandbox.posts(str(account.network), account.remote_id)
+            assert received.text == post.text
+            assert received.created_at >= post.scheduled_at  # type: ignore[operator]
+        eventually(lambda: status_of(session, slow_post) == "published", timeout=15)
+    finally:
+        dispatcher.stop()
+    assert len(sandbox_server.sandbox.posts("linkedin", slow.remote_id)) == 1
+    assert dispatcher.published == 3
+
+
+def test_stopping_finishes_what_is_in_flight_and_claims_nothing_more(
+    session: Session,
+    db: Engine,
+    pub_settings: Settings,
+    sandbox_server: SandboxServer,
+    sandbox_account: Callable[..., Account],
+) -> None:
+    authority = make_authority(session)
+    account = sandbox_account(authority, Network.mastodon, latency=1.5)
+    first = make_post(
+        session,
+        authority,
+        targets=[account],
+        status=PostStatus.approved,
+        scheduled_at=clock.now(),
+    )
+    second = make_post(
+        session,
+        authority,
+        targets=[account],
+        status=PostStatus.approved,
+        scheduled_at=clock.now(),
+    )
+    dispatcher = Dispatcher(db, pub_settings, worker="dispatch-test:2")
+    dispatcher.start()
+    eventually(lambda: status_of(session, first) == "publishing", timeout=10)
+    dispatcher.stop()
+
+    assert status_of(session, first) == PublicationStatus.published
+    after = publication_of(session, second)
+    assert after.status == PublicationStatus.scheduled
+    assert after.claimed_by is None
+    assert len(sandbox_server.sandbox.posts("mastodon", account.remote_id)) == 1
