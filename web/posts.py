@@ -110,7 +110,7 @@ def counting_rules() -> dict[str, Any]:
     tlds: set[str] = set()
     for pattern in (valid_gtld.pattern, valid_cctld.pattern):
         for word in re.findall(r"[a-z0-9-]+", pattern.lower()):
-            if word.isascii() and not word.startswith("xn--") and word not in {"", "-"}:
+            if word.isascii() and word.isalpha():
                 tlds.add(word)
     return {
         "x_scale": x["scale"],
@@ -211,6 +211,12 @@ def composer_form(values: ImmutableMultiDict[str, str]) -> ComposerForm:
     )
 
 
+class FormTooLarge(AppError):
+    status_code = 413
+    code = "too_large"
+    detail = N_("Le formulaire envoyé est trop volumineux : raccourcissez les textes et réessayez.")
+
+
 @dataclass
 class ComposerInput:
     form: ComposerForm
@@ -234,7 +240,7 @@ async def read_composer(request: Request) -> AsyncIterator[ComposerInput]:
     else:
         declared = request.headers.get("content-length", "")
         if not declared.isdigit() or int(declared) > URLENCODED_MAX_BYTES:
-            raise uploads.MalformedForm(status_code=413)
+            raise FormTooLarge()
         form = await request.form(max_files=0, max_fields=MAX_FIELDS)
         items = [(key, value) for key, value in form.multi_items() if isinstance(value, str)]
     try:
@@ -456,6 +462,7 @@ def _composer(
         "member": member,
         "section": "proposals" if proposal else "compose",
         "post": post,
+        "status_label": POST_STATUS_LABELS[PostStatus(post.status)] if post else "",
         "form": form,
         "editor": editor,
         "proposal": proposal,
@@ -608,6 +615,8 @@ def _handle(
     try:
         with attempt(session):
             notice = _add_upload(session, settings, member, form, file)
+            if form.action == "upload" and notice is None:
+                raise InvalidInput(N_("Choisissez d'abord l'image à ajouter, puis son texte."))
             if form.action == "visual":
                 notice = _add_visual(session, settings, member, form)
         outcome.notice = gettext(notice) if notice else None
@@ -922,8 +931,6 @@ def cancel_post(
     comment: CommentForm = "",
 ) -> Response:
     def act() -> object:
-        if not member.can_edit and post.author_id != member.user.id:
-            raise NotFound(access.POST_NOT_FOUND)
         return workflow.cancel(
             session, settings, actor=member, post=post, comment=comment, channel=WEB
         )

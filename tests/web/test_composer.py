@@ -194,6 +194,14 @@ def test_errors_keep_the_persons_input_and_write_nothing(
     assert "texte alternatif" in text_of(no_alt.text).lower()
     assert "Marché de Noël samedi" in no_alt.text
 
+    nothing = client.post(
+        f"/a/{town.slug}/posts/new",
+        data=_form(csrf, text="Marché de Noël samedi", alt_text="Le marché", action="upload"),
+    )
+    assert nothing.status_code == 422
+    assert "Choisissez d'abord l'image à ajouter" in text_of(nothing.text)
+    assert "Marché de Noël samedi" in nothing.text
+
     bad_date = client.post(
         f"/a/{town.slug}/posts/new",
         data=_form(csrf, text="Marché", day="15/12/2026", action="save"),
@@ -562,5 +570,26 @@ def test_the_composer_refuses_a_missing_csrf_token_and_a_too_large_image(
     )
     assert huge.status_code == 413
     assert "Le fichier dépasse la taille maximale" in text_of(huge.text)
+    long_form = client.post(
+        f"/a/{town.slug}/posts/new", data=_form(csrf, text="x" * 3_000_000, action="save")
+    )
+    assert long_form.status_code == 413
+    assert "Le formulaire envoyé est trop volumineux" in text_of(long_form.text)
     assert _posts(session, town) == []
     assert session.exec(select(MediaAsset)).all() == []
+
+
+def test_editing_a_post_in_review_says_what_a_change_does(
+    client: TestClient, session: Session, town: Authority
+) -> None:
+    editor = make_member(session, town, Role.editor)
+    agent = make_member(session, town, Role.contributor)
+    account = make_account(session, town)
+    post = make_post(
+        session, town, targets=[account], author=agent, status=PostStatus.in_review,
+        suggested_at=datetime(2026, 12, 14, 8, 0, tzinfo=UTC),
+    )  # fmt: skip
+    sign_in(client, editor.email)
+    shown = text_of(client.get(f"/posts/{post.id}/edit").text)
+    assert "Cette publication est « En validation » : changer son texte" in shown
+    assert "Date suggérée par l'auteur : lundi 14 décembre 2026, 09:00." in shown

@@ -77,9 +77,10 @@ def test_the_comms_team_plans_a_post_in_the_composer(
     masto = make_account(
         session, town, network=Network.mastodon, name="Val-de-Brume", handle="@mairie@piaille.fr"
     )
-    make_account(session, town, network=Network.linkedin, name="Val-de-Brume (LinkedIn)")
+    linkedin = make_account(session, town, network=Network.linkedin, name="Val-de-Brume (LinkedIn)")
     make_pillar(session, town, name="Travaux", color="#c2410c")
     make_pillar(session, town, name="Culture", color="#2a9d8f")
+    make_pillar(session, town, name="Alertes", color="#b3261e", urgent=True)
 
     context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="fr-FR")
     page = context.new_page()
@@ -105,7 +106,25 @@ def test_the_comms_team_plans_a_post_in_the_composer(
     assert x_counter.inner_text() == str(counting.x_length(short))
     assert x_preview.inner_text() == short
     assert page.locator(f'[data-preview="{masto.id}"] [data-preview-text]').inner_text() == text
+    # Past X's limit the counter says so; Mastodon's 500 still hold.
+    page.locator(f"#variant-{x.id}").fill("é" * 281)
+    assert x_counter.inner_text() == "281"
+    assert "counter-over" in (page.locator(f"#count-{x.id}").get_attribute("class") or "")
+    page.locator(f"#variant-{x.id}").fill(short)
+    assert "counter-over" not in (page.locator(f"#count-{x.id}").get_attribute("class") or "")
+    # With the keyboard alone: Space on an account shows its own text field, and again hides it.
+    page.locator(f'input[name="targets"][value="{linkedin.id}"]').focus()
+    page.keyboard.press("Space")
+    assert page.locator(f"#variant-{linkedin.id}").is_visible()
+    page.keyboard.press("Space")
+    assert not page.locator(f"#variant-{linkedin.id}").is_visible()
+    # "Publier maintenant" is offered for an alert only.
+    publish_now = page.get_by_role("button", name="Publier maintenant (alerte)")
+    assert not publish_now.is_visible()
+    page.get_by_label("Thématique").select_option(label="Alertes (alerte)")
+    assert publish_now.is_visible()
     page.get_by_label("Thématique").select_option(label="Travaux")
+    assert not publish_now.is_visible()
     page.get_by_label("Heure", exact=True).fill("10:30")
     assert_accessible(page)
     if database_url.startswith("sqlite"):
@@ -119,6 +138,7 @@ def test_the_comms_team_plans_a_post_in_the_composer(
     page.wait_for_load_state()
     assert "la publication respecte les règles" in page.locator(".notice-success").inner_text()
     assert page.locator(f"#variant-{x.id}").input_value() == short  # kept as typed
+    assert_accessible(page)
 
     page.get_by_role("button", name="Enregistrer le brouillon").click()
     page.wait_for_url(f"{live_server}/posts/*?done=save")
@@ -190,6 +210,7 @@ def test_an_agent_proposes_a_post_with_a_photo(
     assert "texte alternatif" in page.get_by_role("alert").inner_text().lower()
     assert page.get_by_label("Votre texte").input_value().startswith("Le gymnase rénové")
     assert page.get_by_label("Date suggérée").input_value() == "2026-12-14"
+    assert_accessible(page)
     page.get_by_label("Photo (JPEG, PNG, WebP ou GIF)").set_input_files(str(photo))
     page.get_by_label("Description de la photo", exact=False).fill(
         "La salle du gymnase rénové, parquet neuf et paniers de basket."
@@ -204,7 +225,10 @@ def test_an_agent_proposes_a_post_with_a_photo(
     assert image.get_attribute("alt") == (
         "La salle du gymnase rénové, parquet neuf et paniers de basket."
     )
-    assert page.evaluate("(img) => img.naturalWidth", image.element_handle()) > 0
+    # The photo is served to the agent (a broken image would never get a width).
+    page.wait_for_function(
+        "(img) => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+    )
     assert_accessible(page)
     if database_url.startswith("sqlite"):
         page.screenshot(path=str(screenshots_dir / "propositions-390.png"), full_page=True)

@@ -151,6 +151,15 @@
         if (preview) preview.hidden = !box.checked;
       });
     });
+    // "Publier maintenant" is for alerts: shown only while an urgent pillar is chosen.
+    var urgent = form.querySelector("[data-urgent-pillars]");
+    var pillar = form.querySelector("#pillar_id");
+    function showUrgent() {
+      if (!urgent || !pillar) return;
+      urgent.hidden = urgent.dataset.urgentPillars.split(" ").indexOf(pillar.value) === -1;
+    }
+    if (pillar) pillar.addEventListener("change", showUrgent);
+    showUrgent();
     refresh();
   }
 
