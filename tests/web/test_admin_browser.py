@@ -16,7 +16,6 @@ from core.config import Settings
 from core.posts.models import PostStatus
 from tests.conftest import SandboxServer, assert_accessible, make_settings
 from tests.factories import (
-    PASSWORD,
     bearer,
     make_account,
     make_authority,
@@ -26,16 +25,9 @@ from tests.factories import (
     make_pillar,
     make_post,
 )
+from tests.web.helpers import sign_in_browser
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(page: Any, live_server: str, email: str, path: str) -> None:
-    page.goto(f"{live_server}{path}")
-    page.get_by_label("Adresse électronique").fill(email)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(f"{live_server}{path}")
 
 
 def fits_a_phone(page: Any, screenshot: Path | None) -> None:
@@ -85,7 +77,7 @@ def test_the_admin_edits_a_pillar_share_and_the_calendar_balance_follows(
 
     context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="fr-FR")
     page = context.new_page()
-    sign_in(page, live_server, admin.email, "/a/val-de-brume/editorial")
+    sign_in_browser(page, live_server, admin.email, "/a/val-de-brume/editorial")
     assert page.locator("h1").inner_text() == "Ligne éditoriale"
     assert "Parts visées des thématiques actives : 80 % sur 100 %." in page.inner_text("#pillars")
     assert_accessible(page)
@@ -144,7 +136,7 @@ def test_the_admin_connects_a_sandbox_account_and_adds_a_slot(
     make_member(session, authority, Role.editor, name="Camille Martin")
     context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="fr-FR")
     page = context.new_page()
-    sign_in(page, live_server, admin.email, "/a/val-de-brume/accounts")
+    sign_in_browser(page, live_server, admin.email, "/a/val-de-brume/accounts")
     assert page.locator("h1").inner_text() == "Comptes connectés"
 
     # Keyboard and mouse alike: open the section, fill the form.
@@ -201,7 +193,7 @@ def test_the_admin_sets_colours_zone_and_logo(
     make_media(session, settings, authority, alt_text="Blason de Val-de-Brume")
     context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="fr-FR")
     page = context.new_page()
-    sign_in(page, live_server, admin.email, "/a/val-de-brume/settings")
+    sign_in_browser(page, live_server, admin.email, "/a/val-de-brume/settings")
     assert page.locator("h1").inner_text() == "Paramètres"
     page.get_by_label("Zone de vacances scolaires").select_option("B")
     page.get_by_label("Blason de Val-de-Brume").check()

@@ -16,7 +16,8 @@ from core import clock
 from core.accounts.models import Network
 from core.posts.models import Post, PostStatus
 from tests.conftest import assert_accessible, reload
-from tests.factories import PASSWORD, make_account, make_post
+from tests.factories import make_account, make_post
+from tests.web.helpers import sign_in_browser, watch_errors
 from tests.web.test_calendar_pages import NOW, at, plan
 
 pytestmark = pytest.mark.browser
@@ -40,29 +41,6 @@ def busier(session: Session, data: dict[str, Any]) -> None:
                   status=PostStatus.approved if day % 2 else PostStatus.in_review)  # fmt: skip
 
 
-def sign_in(page: Any, live_server: str, email: str) -> None:
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Adresse électronique").fill(email)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(f"{live_server}/")
-
-
-def watch(page: Any) -> list[str]:
-    errors: list[str] = []
-    # A refused move answers 409, which the console reports; scripts and CSP must not fail.
-    page.on(
-        "console",
-        lambda m: (
-            errors.append(m.text)
-            if m.type == "error" and "Failed to load resource" not in m.text
-            else None
-        ),
-    )
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    return errors
-
-
 def day_cell(page: Any, iso: str) -> Any:
     return page.locator(f'.cal-month [data-drop-date="{iso}"]')
 
@@ -77,8 +55,8 @@ def test_the_comms_team_drags_a_post_to_another_day(
         approved: Post = data["approved"]
         context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="fr-FR")
         page = context.new_page()
-        errors = watch(page)
-        sign_in(page, live_server, data["editor"].email)
+        errors = watch_errors(page)
+        sign_in_browser(page, live_server, data["editor"].email)
         page.goto(f"{live_server}/a/val-de-brume/calendar?month=2026-12")
         assert page.locator("h1").inner_text() == "Calendrier : décembre 2026"
         assert_accessible(page)
@@ -149,8 +127,8 @@ def test_moving_a_post_with_the_keyboard_only(
         data = plan(session)
         context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="fr-FR")
         page = context.new_page()
-        errors = watch(page)
-        sign_in(page, live_server, data["editor"].email)
+        errors = watch_errors(page)
+        sign_in_browser(page, live_server, data["editor"].email)
         page.goto(f"{live_server}/a/val-de-brume/calendar?month=2026-12")
         # Tab to the post's "move" link, as a keyboard user would.
         target = "Déplacer la publication du 15 décembre à 10:00"
@@ -188,7 +166,7 @@ def test_the_month_on_a_phone_is_an_agenda(
         context = browser.new_context(viewport={"width": 390, "height": 844}, locale="fr-FR",
                                       has_touch=True)  # fmt: skip
         page = context.new_page()
-        sign_in(page, live_server, data["editor"].email)
+        sign_in_browser(page, live_server, data["editor"].email)
         page.goto(f"{live_server}/a/val-de-brume/calendar?month=2026-12")
         # One day under the other, with the day's full name; nothing wider than the screen.
         label = page.locator(".cal-day-label", has_text="jeudi 10 décembre")

@@ -16,7 +16,8 @@ from core.authorities.models import Authority, Role
 from core.posts.models import Post, PostStatus
 from core.rules import text as counting
 from tests.conftest import assert_accessible
-from tests.factories import PASSWORD, make_account, make_authority, make_member, make_pillar
+from tests.factories import make_account, make_authority, make_member, make_pillar
+from tests.web.helpers import sign_in_browser, watch_errors
 
 pytestmark = pytest.mark.browser
 
@@ -40,29 +41,6 @@ COUNTERS = {
 }
 
 
-def _sign_in(page: Any, live_server: str, email: str, next_path: str) -> None:
-    page.goto(f"{live_server}/login?next={next_path}")
-    page.get_by_label("Adresse électronique").fill(email)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(f"{live_server}{next_path}")
-
-
-def _watch_errors(page: Any) -> list[str]:
-    errors: list[str] = []
-    # A refused form answers 4xx, which the console reports; scripts and CSP must not fail.
-    page.on(
-        "console",
-        lambda m: (
-            errors.append(m.text)
-            if m.type == "error" and "Failed to load resource" not in m.text
-            else None
-        ),
-    )
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    return errors
-
-
 def _town(session: Session) -> Authority:
     return make_authority(session, name="Commune de Val-de-Brume", slug="val-de-brume")
 
@@ -84,8 +62,8 @@ def test_the_comms_team_plans_a_post_in_the_composer(
 
     context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="fr-FR")
     page = context.new_page()
-    errors = _watch_errors(page)
-    _sign_in(page, live_server, editor.email, "/a/val-de-brume/posts/new?date=2026-12-15")
+    errors = watch_errors(page)
+    sign_in_browser(page, live_server, editor.email, "/a/val-de-brume/posts/new?date=2026-12-15")
     assert page.locator("h1").inner_text() == "Nouvelle publication"
     assert page.get_by_label("Jour").input_value() == "2026-12-15"
 
@@ -168,8 +146,8 @@ def test_the_browser_counts_as_the_server(browser: Any, live_server: str, sessio
     make_account(session, town, network=Network.x)
     context = browser.new_context(locale="fr-FR")
     page = context.new_page()
-    errors = _watch_errors(page)
-    _sign_in(page, live_server, editor.email, "/a/val-de-brume/posts/new")
+    errors = watch_errors(page)
+    sign_in_browser(page, live_server, editor.email, "/a/val-de-brume/posts/new")
     differences = []
     for text in TRICKY:
         for name, server in COUNTERS.items():
@@ -195,8 +173,8 @@ def test_an_agent_proposes_a_post_with_a_photo(
 
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="fr-FR")
     page = context.new_page()
-    errors = _watch_errors(page)
-    _sign_in(page, live_server, agent.email, "/a/val-de-brume/proposals/new")
+    errors = watch_errors(page)
+    sign_in_browser(page, live_server, agent.email, "/a/val-de-brume/proposals/new")
     assert page.locator("h1").inner_text() == "Proposer une publication"
     assert_accessible(page)
     page.get_by_label("Votre texte").fill("Le gymnase rénové rouvre lundi : venez le découvrir !")

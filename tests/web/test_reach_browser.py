@@ -12,7 +12,8 @@ from sqlmodel import Session
 from core.authorities.models import Role
 from tests.conftest import assert_accessible
 from tests.core.reach import world
-from tests.factories import PASSWORD, make_member
+from tests.factories import make_member
+from tests.web.helpers import sign_in_browser
 
 pytestmark = pytest.mark.browser
 
@@ -23,11 +24,7 @@ A4 = {"width": 794, "height": 1123}
 def signed_in_page(browser: Any, live_server: str, email: str) -> tuple[Any, Any]:
     context = browser.new_context(viewport=A4, locale="fr-FR")
     page = context.new_page()
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Adresse électronique").fill(email)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(f"{live_server}/")
+    sign_in_browser(page, live_server, email)
     return context, page
 
 
