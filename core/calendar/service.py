@@ -300,7 +300,7 @@ def month(
         timezone=tz,
         school_zone=zone_letter,
         days=days,
-        pillar_mix=_pillar_mix(session, authority.id, planned),
+        pillar_mix=pillar_mix(session, authority.id, [p.pillar_id for p in planned]),
         audiences=_coverage(
             session,
             _all(session, Audience, authority.id),
@@ -452,12 +452,17 @@ def _over_quota(
     return found
 
 
-def _pillar_mix(session: Session, authority_id: int, planned: Sequence[_Post]) -> list[PillarMix]:
+def pillar_mix(
+    session: Session, authority_id: int, pillar_ids: Sequence[int | None]
+) -> list[PillarMix]:
+    """Each pillar's share of the posts whose pillars are `pillar_ids` (one entry a post, None
+    for a post without a pillar), against its target share. The calendar counts what is planned,
+    the reach report what went out."""
     pillars = session.exec(
         for_authority(select(Pillar), authority_id).order_by(col(Pillar.name))
     ).all()
-    counts = Counter(p.pillar_id for p in planned)
-    total = len(planned)
+    counts = Counter(pillar_ids)
+    total = len(pillar_ids)
 
     def share(n: int) -> float:
         return round(100 * n / total, 1) if total else 0.0

@@ -6,7 +6,7 @@ figure is computed; keep them in step.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from core import clock
 from core.accounts.models import Account, Network
 from core.authorities.models import Authority
-from core.calendar.service import PillarMix, month_end
+from core.calendar.service import PillarMix, month_end, pillar_mix
 from core.editorial.models import (
     Audience,
     Campaign,
@@ -478,43 +478,10 @@ def _objectives(
     return found
 
 
-def _pillar_mix(session: Session, authority_id: int, rows: Sequence[_Row]) -> list[PillarMix]:
-    """Posts published in the period per pillar (a post counts once, whatever its number of
-    networks), against each pillar's target share."""
-    pillars = session.exec(
-        for_authority(select(Pillar), authority_id).order_by(col(Pillar.name))
-    ).all()
+def _published_mix(session: Session, authority_id: int, rows: Sequence[_Row]) -> list[PillarMix]:
+    """Posts published in the period per pillar: a post counts once, whatever its networks."""
     per_post = {row.post_id: row.pillar_id for row in rows}
-    counts = Counter(per_post.values())
-    total = len(per_post)
-
-    def share(n: int) -> float:
-        return round(100 * n / total, 1) if total else 0.0
-
-    mix = [
-        PillarMix(
-            pillar_id=p.id,
-            name=p.name,
-            color=p.color,
-            target_share=p.target_share,
-            posts=counts.get(p.id, 0),
-            share=share(counts.get(p.id, 0)),
-        )
-        for p in pillars
-        if p.active or counts.get(p.id, 0)
-    ]
-    if counts.get(None):
-        mix.append(
-            PillarMix(
-                pillar_id=None,
-                name="Sans thématique",
-                color=None,
-                target_share=0,
-                posts=counts[None],
-                share=share(counts[None]),
-            )
-        )
-    return mix
+    return pillar_mix(session, authority_id, list(per_post.values()))
 
 
 def _bounds(authority: Authority, from_date: date, to_date: date) -> tuple[datetime, datetime]:
@@ -548,7 +515,7 @@ def reach(
         groups=_groups(session, authority.id, period, rows, by),
         followers=followers,
         objectives=_objectives(session, authority.id, period, rows, followers, days),
-        pillar_mix=_pillar_mix(session, authority.id, rows),
+        pillar_mix=_published_mix(session, authority.id, rows),
         networks_without_impressions=sorted(
             {r.network for r in rows if r.network in WITHOUT_IMPRESSIONS}
         ),
