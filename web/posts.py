@@ -28,7 +28,7 @@ from api import security, uploads
 from api.deps import Member, SessionDep, SettingsDep, member_of
 from api.errors import french_error
 from core.accounts import service as accounts
-from core.accounts.models import Account, Network
+from core.accounts.models import Network
 from core.authorities.models import Authority, Role
 from core.calendar import slots
 from core.config import Settings
@@ -54,7 +54,7 @@ from core.posts.schemas import PostCreate, PostUpdate, TargetIn
 from core.rules import checks as rules
 from core.rules import text as counting
 from core.rules.findings import Finding, RulesFailed, Severity
-from web import i18n
+from web import i18n, review
 from web.deps import CsrfDep, PageMemberDep, PageUserDep
 from web.templating import locale_of, render
 
@@ -476,7 +476,7 @@ def _composer(
         "media_url": lambda m: media.file_url(authority, m),
         "errors": outcome.errors,
         "notice": outcome.notice,
-        "findings": _findings_view(findings, all_accounts, gettext)
+        "findings": review.findings_view(session, findings, gettext)
         if findings is not None
         else None,
         "preview": preview,
@@ -496,23 +496,6 @@ def _composer(
     }
     template = "posts/proposal_form.html" if proposal else "posts/composer.html"
     return render(request, template, context, status_code=status_code)
-
-
-def _findings_view(
-    findings: list[Finding], all_accounts: list[Account], gettext: Callable[[str], str]
-) -> list[dict[str, Any]]:
-    names = {a.id: f"{Network(a.network).label} · {a.name}" for a in all_accounts}
-    return [
-        {
-            "error": x.severity is Severity.error,
-            "message": x.translated(gettext),
-            "figure": x.figure,
-            "target": names.get(x.account_id) if x.account_id else None,
-            "code": x.code,
-            "acknowledgeable": x.acknowledgeable,
-        }
-        for x in findings
-    ]
 
 
 def _network_images(
@@ -819,10 +802,7 @@ def _post_page(
     findings = None
     if status in rules.NOT_YET_OUT:
         found = rules.check_post(session, settings, post)
-        findings = _findings_view(
-            found, [accounts.get(session, authority=authority, account_id=t.account_id)
-                    for t in read.targets], gettext
-        )  # fmt: skip
+        findings = review.findings_view(session, found, gettext)
     context = {
         "authority": authority,
         "member": member,
