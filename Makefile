@@ -34,7 +34,7 @@ lint: install
 
 test: lint
 	./scripts/ensure-chromium
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 fmt: install
 	$(BIN)/ruff check --fix .

@@ -22,7 +22,7 @@ from core.reach import report_csv
 from core.reach.collect import STEP_LABELS
 from web import charts, i18n
 from web.deps import PageMemberDep
-from web.templating import locale_of, render
+from web.templating import format_day, locale_of, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -44,7 +44,7 @@ def _formatters(request: Request) -> dict[str, Any]:
         return f"{number(value, 1)} %"
 
     def day(value: date, fmt: str = "long") -> str:
-        return str(format_date(value, fmt, locale=babel_locale))
+        return format_day(value, fmt, locale)
 
     def month_name(value: date) -> str:
         return str(format_date(value, "LLLL yyyy", locale=babel_locale))

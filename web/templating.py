@@ -61,6 +61,8 @@ def environment(locale: str, *, autoescape: bool = True) -> Environment:
 
 
 FIRST_OF_MONTH = re.compile(r"(?<![\d:])1(?![\d:])")
+# Babel's named formats all show the day ("short" as digits, which FIRST_OF_MONTH leaves alone).
+NAMED_FORMATS = ("short", "medium", "long", "full")
 
 
 def format_day(value: date | datetime, fmt: str, locale: str, timezone: str | None = None) -> str:
@@ -74,7 +76,8 @@ def format_day(value: date | datetime, fmt: str, locale: str, timezone: str | No
     else:
         text = format_date(value, fmt, locale=babel_locale)
         day = value.day
-    if locale == "fr" and day == 1 and "d" in fmt.replace("dd", ""):
+    shows_day = fmt in NAMED_FORMATS or "d" in fmt.replace("dd", "")
+    if locale == "fr" and day == 1 and shows_day:
         text = FIRST_OF_MONTH.sub("1er", text, count=1)
     return text
 

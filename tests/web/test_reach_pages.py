@@ -30,7 +30,7 @@ def test_reach_page_shows_figures_and_says_what_is_not_provided(
     page = client.get("/a/val-de-brume/reach?from=2026-11-01&to=2026-11-30&by=network")
     assert page.status_code == 200
     text = text_of(page.text)
-    assert "Du 1 novembre 2026 au 30 novembre 2026" in text
+    assert "Du 1er novembre 2026 au 30 novembre 2026" in text
     assert "Portée cumulée (impressions ou vues) 1 400" in text.replace("\u202f", " ")
     assert "Bluesky, Mastodon ne fournissent pas d'impressions" in text
     row = re.search(r"<th scope=\"row\">Mastodon</th>(.*?)</tr>", page.text, re.S)
