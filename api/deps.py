@@ -21,6 +21,7 @@ from core.config import Settings
 from core.errors import NotFound, PermissionDenied, Unauthenticated
 from core.i18n import N_
 from core.users.models import User
+from core.validation import MAX_ID
 
 
 def get_settings(request: Request) -> Settings:
@@ -82,8 +83,8 @@ SuperuserDep = Annotated[User, Depends(get_superuser)]
 
 
 # Database ids are 32-bit on PostgreSQL: a larger number names nothing (422, not a crash).
-PathId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-QueryId = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,12 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from babel.dates import get_day_names
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from api.deps import Member, SessionDep, SettingsDep
+from api.deps import Member, PathId, SessionDep, SettingsDep
 from core.accounts import connect
 from core.accounts import service as accounts
 from core.accounts.models import (
@@ -40,7 +40,6 @@ from web.templating import locale_of, render
 
 router = APIRouter(include_in_schema=False)
 
-AccountId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Text = Annotated[str, Form(max_length=500)]
 KIND_LABELS = {
     AccountKind.institutional: N_("Compte de la collectivité"),
@@ -290,7 +289,7 @@ def update(
     session: SessionDep,
     settings: SettingsDep,
     member: PageAdminDep,
-    account_id: AccountId,
+    account_id: PathId,
     name: Text = "",
     kind: Text = "institutional",
     daily_quota: Text = "",
@@ -319,7 +318,7 @@ def check(
     session: SessionDep,
     settings: SettingsDep,
     member: PageEditorDep,
-    account_id: AccountId,
+    account_id: PathId,
 ) -> Response:
     account = _account(session, member, account_id)
     # A failed check is recorded as the account's health and shown on the page.
@@ -329,7 +328,7 @@ def check(
 
 @router.get("/a/{slug}/accounts/{account_id}/delete")
 def confirm_delete(
-    request: Request, session: SessionDep, member: PageAdminDep, account_id: AccountId
+    request: Request, session: SessionDep, member: PageAdminDep, account_id: PathId
 ) -> Response:
     account = _account(session, member, account_id)
     return _confirm(request, member, account)
@@ -355,7 +354,7 @@ def _confirm(
 
 @router.post("/a/{slug}/accounts/{account_id}/delete", dependencies=[CsrfDep])
 def delete(
-    request: Request, session: SessionDep, member: PageAdminDep, account_id: AccountId
+    request: Request, session: SessionDep, member: PageAdminDep, account_id: PathId
 ) -> Response:
     account = _account(session, member, account_id)
     try:
@@ -375,7 +374,7 @@ def add_slot(
     session: SessionDep,
     settings: SettingsDep,
     member: PageEditorDep,
-    account_id: AccountId,
+    account_id: PathId,
     weekday: Text = "",
     local_time: Text = "",
 ) -> Response:
@@ -393,8 +392,8 @@ def add_slot(
 def delete_slot(
     session: SessionDep,
     member: PageEditorDep,
-    account_id: AccountId,
-    slot_id: AccountId,
+    account_id: PathId,
+    slot_id: PathId,
 ) -> Response:
     account = _account(session, member, account_id)
     slots.delete_slot(session, slot=slots.get_slot(session, account=account, slot_id=slot_id))

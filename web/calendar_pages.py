@@ -35,6 +35,7 @@ from core.posts.schemas import PostUpdate
 from core.rules import checks as rules
 from core.rules.findings import Finding, Severity
 from core.tenancy import for_authority
+from core.validation import MAX_ID
 from web import i18n
 from web.deps import CsrfDep, PageMemberDep
 from web.posts import PagePostDep, PagePostMemberDep
@@ -111,7 +112,7 @@ def _id(value: str, name: str) -> int | None:
     value = value.strip()
     if not value:
         return None
-    if not value.isdigit() or not 1 <= int(value) < 2**31:
+    if not value.isdigit() or not 1 <= int(value) <= MAX_ID:
         raise BadFilter(name=name, extra={"field": name})
     return int(value)
 
@@ -555,7 +556,7 @@ def calendar_page(
         month=month or None,
         week=week or None,
         filters=filters,
-        moved=int(moved) if moved.isdigit() and int(moved) < 2**31 else None,
+        moved=int(moved) if moved.isdigit() and int(moved) <= MAX_ID else None,
     )
     return render(request, "calendar.html", context)
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, SQLModel
 from starlette.datastructures import FormData
 
-from api.deps import Member, SessionDep
+from api.deps import Member, PathId, SessionDep
 from core.accounts.models import Network
 from core.authorities import service as authorities
 from core.authorities.models import Role
@@ -45,7 +45,6 @@ from web.templating import locale_of, render
 
 router = APIRouter(include_in_schema=False)
 
-ItemId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 FormDep = Annotated[FormData, Depends(forms.form_of)]
 Gettext = Callable[[str], str]
 
@@ -502,7 +501,7 @@ def edit_page(
     session: SessionDep,
     member: PageAdminDep,
     key: Annotated[str, Path(max_length=32)],
-    item_id: ItemId,
+    item_id: PathId,
 ) -> Response:
     kind = _kind(key)
     item = editorial.get_item(session, kind.model, authority=member.authority, item_id=item_id)
@@ -516,7 +515,7 @@ def update(
     member: PageAdminDep,
     form: FormDep,
     key: Annotated[str, Path(max_length=32)],
-    item_id: ItemId,
+    item_id: PathId,
 ) -> Response:
     kind = _kind(key)
     item = editorial.get_item(session, kind.model, authority=member.authority, item_id=item_id)
@@ -585,7 +584,7 @@ def confirm_delete(
     session: SessionDep,
     member: PageAdminDep,
     key: Annotated[str, Path(max_length=32)],
-    item_id: ItemId,
+    item_id: PathId,
 ) -> Response:
     kind = _kind(key)
     item = editorial.get_item(session, kind.model, authority=member.authority, item_id=item_id)
@@ -598,7 +597,7 @@ def delete(
     session: SessionDep,
     member: PageAdminDep,
     key: Annotated[str, Path(max_length=32)],
-    item_id: ItemId,
+    item_id: PathId,
 ) -> Response:
     kind = _kind(key)
     item = editorial.get_item(session, kind.model, authority=member.authority, item_id=item_id)

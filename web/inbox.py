@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api.deps import Member, SessionDep, SettingsDep
+from api.deps import Member, PathId, SessionDep, SettingsDep
 from core.authorities.models import Role
 from core.config import Settings
 from core.errors import AppError
@@ -24,7 +24,6 @@ from web.templating import locale_of, render
 
 router = APIRouter(include_in_schema=False)
 
-PostId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Comment = Annotated[str, Form(max_length=5000)]
 DECISIONS = {"approved", "changes_requested", "rejected"}
 
@@ -134,7 +133,7 @@ def approve(
     session: SessionDep,
     settings: SettingsDep,
     member: PageMemberDep,
-    post_id: PostId,
+    post_id: PathId,
     acknowledge: Annotated[list[str] | None, Form(max_length=50)] = None,
 ) -> Response:
     return _decide(request, session, settings, member, post_id, "approve", acknowledge=acknowledge)
@@ -146,7 +145,7 @@ def request_changes(
     session: SessionDep,
     settings: SettingsDep,
     member: PageMemberDep,
-    post_id: PostId,
+    post_id: PathId,
     comment: Comment = "",
 ) -> Response:
     return _decide(request, session, settings, member, post_id, "request_changes", comment=comment)
@@ -158,7 +157,7 @@ def reject(
     session: SessionDep,
     settings: SettingsDep,
     member: PageMemberDep,
-    post_id: PostId,
+    post_id: PathId,
     comment: Comment = "",
 ) -> Response:
     return _decide(request, session, settings, member, post_id, "reject", comment=comment)

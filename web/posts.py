@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
@@ -25,7 +25,7 @@ from twitter_text.regexp.valid_cctld import valid_cctld
 from twitter_text.regexp.valid_gtld import valid_gtld
 
 from api import security, uploads
-from api.deps import Member, SessionDep, SettingsDep, member_of
+from api.deps import Member, PathId, SessionDep, SettingsDep, member_of
 from api.errors import french_error
 from core.accounts import service as accounts
 from core.accounts.models import Network
@@ -54,13 +54,13 @@ from core.posts.schemas import PostCreate, PostUpdate, TargetIn
 from core.rules import checks as rules
 from core.rules import text as counting
 from core.rules.findings import Finding, RulesFailed, Severity
+from core.validation import MAX_ID
 from web import i18n, review
 from web.deps import CsrfDep, PageMemberDep, PageUserDep
 from web.templating import locale_of, render
 
 router = APIRouter(include_in_schema=False)
 WEB = EventChannel.web
-PostId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def redirect(url: str) -> RedirectResponse:
@@ -74,7 +74,7 @@ def gettext_of(request: Request) -> Callable[[str], str]:
 # --- the post a page is about --------------------------------------------------------------------
 
 
-def get_page_post_member(session: SessionDep, user: PageUserDep, post_id: PostId) -> Member:
+def get_page_post_member(session: SessionDep, user: PageUserDep, post_id: PathId) -> Member:
     # Found in the person's authorities only: anything else is simply unknown (404).
     post = session.get(Post, post_id)
     if post is None:
@@ -85,7 +85,7 @@ def get_page_post_member(session: SessionDep, user: PageUserDep, post_id: PostId
 PagePostMemberDep = Annotated[Member, Depends(get_page_post_member)]
 
 
-def get_page_post(session: SessionDep, member: PagePostMemberDep, post_id: PostId) -> Post:
+def get_page_post(session: SessionDep, member: PagePostMemberDep, post_id: PathId) -> Post:
     return posts.get(session, actor=member, post_id=post_id)
 
 
@@ -160,7 +160,7 @@ class ComposerForm:
 def _ints(values: list[str] | None) -> list[int]:
     found: list[int] = []
     for value in values or []:
-        if value.strip().isdigit() and 0 < int(value) < 2**31 and int(value) not in found:
+        if value.strip().isdigit() and 0 < int(value) <= MAX_ID and int(value) not in found:
             found.append(int(value))
     return found
 
@@ -259,7 +259,7 @@ def _optional_id(value: str, field_name: str) -> int | None:
     value = value.strip()
     if not value:
         return None
-    if not value.isdigit() or not 0 < int(value) < 2**31:
+    if not value.isdigit() or not 0 < int(value) <= MAX_ID:
         raise InvalidInput(N_("Choix invalide : reprenez la liste proposée."), field=field_name)
     return int(value)
 

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, Field, model_validator
 from core import validation
 from core.accounts.models import Network
 from core.editorial.models import ElectionKind, KpiMetric, KpiPeriod
+from core.validation import DbId
 
 Name = Annotated[str, AfterValidator(validation.name), Field(max_length=200)]
 Color = Annotated[str, AfterValidator(validation.color)]
@@ -82,7 +83,6 @@ class AudienceRead(AudienceCreate):
 
 
 Share = Annotated[int, Field(ge=0, le=100)]
-DbId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 ApproverIds = Annotated[list[DbId], Field(max_length=50)]
 
 

@@ -7,12 +7,13 @@ from typing import Protocol
 
 from sqlmodel import Session, col, select
 
+from core.accounts.models import Account
 from core.authorities import service as authorities
 from core.authorities.models import EDITING_ROLES, Authority, Role
 from core.editorial.models import Pillar, PillarApprover
 from core.errors import NotFound, PermissionDenied
 from core.i18n import N_
-from core.posts.models import Post
+from core.posts.models import Post, Publication
 from core.tenancy import for_authority
 from core.users.models import User
 
@@ -60,9 +61,27 @@ def get_visible(session: Session, *, actor: Actor, post_id: int) -> Post:
     post = session.exec(
         for_authority(select(Post), actor.authority.id).where(Post.id == post_id)
     ).first()
-    if post is None or (only_own(actor) and post.author_id != actor.user.id):
+    if post is None:
+        raise NotFound(POST_NOT_FOUND)
+    if (
+        only_own(actor)
+        and post.author_id != actor.user.id
+        and not in_charge_of(session, actor, post)
+    ):
         raise NotFound(POST_NOT_FOUND)
     return post
+
+
+def in_charge_of(session: Session, actor: Actor, post: Post) -> bool:
+    """Whether the caller publishes this post by hand on a manual channel assigned to them (they
+    see the post to publish it and say so, whoever wrote it)."""
+    found = session.exec(
+        select(Publication.id)
+        .join(Account, col(Account.id) == Publication.account_id)
+        .where(Publication.post_id == post.id, Account.assignee_id == actor.user.id)
+        .limit(1)
+    ).first()
+    return found is not None
 
 
 def require_author_role(actor: Actor) -> None:

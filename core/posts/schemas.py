@@ -8,9 +8,9 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from core.posts.models import EventChannel, PostStatus, PublicationStatus
+from core.validation import DbId
 
 # Database ids: 32-bit on PostgreSQL; anything larger names nothing.
-DbId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Ids = Annotated[list[DbId], Field(max_length=50)]
 Text = Annotated[str, Field(max_length=20000)]
 Comment = Annotated[str, Field(max_length=5000)]
