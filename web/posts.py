@@ -49,8 +49,10 @@ from core.posts.models import (
     EventChannel,
     Post,
     PostStatus,
+    PublicationStatus,
 )
 from core.posts.schemas import PostCreate, PostUpdate, TargetIn
+from core.publishing import service as publishing
 from core.rules import checks as rules
 from core.rules import text as counting
 from core.rules.findings import Finding, RulesFailed, Severity
@@ -777,11 +779,20 @@ def _post_page(
     pillar = session.get(Pillar, post.pillar_id) if post.pillar_id else None
     campaign = session.get(Campaign, post.campaign_id) if post.campaign_id else None
     events = history.of_post(session, post)
+    assigned = {
+        a.id
+        for a in accounts.list_accounts(session, authority=authority)
+        if a.assignee_id == member.user.id
+    }
     targets = [
         {
             "read": t,
             "network": Network(t.network),
             "status_label": gettext(PUBLICATION_STATUS_LABELS[t.status]),
+            "retry": member.can_edit and t.status == PublicationStatus.failed,
+            "mark": t.network == Network.manual
+            and t.status in (PublicationStatus.scheduled, PublicationStatus.publishing)
+            and (member.can_edit or t.account_id in assigned),
         }
         for t in read.targets
     ]
@@ -798,6 +809,9 @@ def _post_page(
         and member.can_edit
         and bool(pillar and pillar.urgent),
         "decide": approver and "approve" in possible,
+        "publish_now": member.can_edit
+        and status == PostStatus.approved
+        and any(t.status == PublicationStatus.scheduled for t in read.targets),
     }
     findings = None
     if status in rules.NOT_YET_OUT:
@@ -977,6 +991,64 @@ def request_changes(
     return _post_action(
         request, session, settings, member, post, act, comment=comment, done="request_changes"
     )
+
+
+@router.post("/posts/{post_id}/publish-now", dependencies=[CsrfDep])
+def publish_now(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    member: PagePostMemberDep,
+    post: PagePostDep,
+) -> Response:
+    def act() -> object:
+        return publishing.publish_now(session, actor=member, post=post, channel=WEB)
+
+    return _post_action(request, session, settings, member, post, act, done="publish_now")
+
+
+def _publication_of(session: Session, member: Member, post: Post, publication_id: int) -> Any:
+    publication = publishing.get(session, actor=member, publication_id=publication_id)
+    if publication.post_id != post.id:
+        raise NotFound(publishing.PUBLICATION_NOT_FOUND)
+    return publication
+
+
+@router.post("/posts/{post_id}/publications/{publication_id}/retry", dependencies=[CsrfDep])
+def retry_publication(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    member: PagePostMemberDep,
+    post: PagePostDep,
+    publication_id: PathId,
+) -> Response:
+    def act() -> object:
+        publication = _publication_of(session, member, post, publication_id)
+        return publishing.retry(session, actor=member, publication=publication, channel=WEB)
+
+    return _post_action(request, session, settings, member, post, act, done="retry")
+
+
+@router.post(
+    "/posts/{post_id}/publications/{publication_id}/mark-published", dependencies=[CsrfDep]
+)
+def mark_published(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    member: PagePostMemberDep,
+    post: PagePostDep,
+    publication_id: PathId,
+    url: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    def act() -> object:
+        publication = _publication_of(session, member, post, publication_id)
+        return publishing.mark_published(
+            session, actor=member, publication=publication, url=url.strip() or None, channel=WEB
+        )
+
+    return _post_action(request, session, settings, member, post, act, done="marked")
 
 
 @router.post("/posts/{post_id}/comments", dependencies=[CsrfDep])

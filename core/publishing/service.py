@@ -15,7 +15,7 @@ from core.accounts.models import Account, Network
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.i18n import N_
 from core.posts import access, history
-from core.posts.models import Post, PostStatus, Publication, PublicationStatus
+from core.posts.models import EventChannel, Post, PostStatus, Publication, PublicationStatus
 from core.publishing import engine
 from core.publishing.models import AccountPause, PublicationAttempt
 from core.tenancy import for_authority
@@ -37,7 +37,13 @@ def get(session: Session, *, actor: access.Actor, publication_id: int) -> Public
     return publication
 
 
-def publish_now(session: Session, *, actor: access.Actor, post: Post) -> Post:
+def publish_now(
+    session: Session,
+    *,
+    actor: access.Actor,
+    post: Post,
+    channel: EventChannel = EventChannel.api,
+) -> Post:
     """An approved post goes out at once on every target still waiting for its time."""
     access.require_editor(actor)
     if post.status != PostStatus.approved:
@@ -71,7 +77,7 @@ def publish_now(session: Session, *, actor: access.Actor, post: Post) -> Post:
     post.scheduled_at = now
     post.updated_at = now
     session.add(post)
-    history.record(session, post=post, kind="publish_now", by=actor.user)
+    history.record(session, post=post, kind="publish_now", by=actor.user, channel=channel)
     session.flush()
     return post
 
@@ -82,7 +88,13 @@ class Retried:
     post: Post
 
 
-def retry(session: Session, *, actor: access.Actor, publication: Publication) -> Retried:
+def retry(
+    session: Session,
+    *,
+    actor: access.Actor,
+    publication: Publication,
+    channel: EventChannel = EventChannel.api,
+) -> Retried:
     """A failed publication goes out again at once (after the person fixed the cause)."""
     access.require_editor(actor)
     now = clock.now()
@@ -136,6 +148,7 @@ def retry(session: Session, *, actor: access.Actor, publication: Publication) ->
         post=post,
         kind="publication_retried",
         by=actor.user,
+        channel=channel,
         data={"account_id": publication.account_id},
     )
     session.flush()
@@ -145,7 +158,12 @@ def retry(session: Session, *, actor: access.Actor, publication: Publication) ->
 
 
 def mark_published(
-    session: Session, *, actor: access.Actor, publication: Publication, url: str | None
+    session: Session,
+    *,
+    actor: access.Actor,
+    publication: Publication,
+    url: str | None,
+    channel: EventChannel = EventChannel.api,
 ) -> Publication:
     """A person published on a manual channel (PanneauPocket, the website…) and says so."""
     account = session.get(Account, publication.account_id)
@@ -209,6 +227,7 @@ def mark_published(
         post=post,
         kind="marked_published",
         by=actor.user,
+        channel=channel,
         data={"account_id": publication.account_id, "url": url},
     )
     engine.settle_post(session, post.id)  # type: ignore[arg-type]
