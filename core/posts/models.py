@@ -139,6 +139,8 @@ class Publication(SQLModel, table=True):
         # The engine's claim: scheduled publications whose time has come.
         sa.Index("ix_publication_status_due", "status", "due_at"),
         sa.Index("ix_publication_account_due", "account_id", "due_at"),
+        # The reach collection: published publications by age.
+        sa.Index("ix_publication_status_published", "status", "published_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
