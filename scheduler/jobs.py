@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -59,6 +60,9 @@ def forget_this_worker(runtime: Runtime) -> None:
         workers.stop(session)
 
 
+REFRESH_WITHIN = timedelta(hours=1)
+
+
 def recover_leases(runtime: Runtime) -> None:
     """Publications of a worker that died are due again; the next worker reconciles them."""
     recovered = claims.recover_leases(runtime.engine)
@@ -70,7 +74,9 @@ def recover_leases(runtime: Runtime) -> None:
 
 def refresh_tokens(runtime: Runtime) -> None:
     """Renew the tokens that expire within the day, before a publication needs them."""
-    renewed = connect.refresh_due(runtime.engine, runtime.settings)
+    # Within the hour (the job runs every 5 minutes): X's tokens last two hours, and renewing them
+    # a day ahead, as `check` does, would renew them at every run of every worker.
+    renewed = connect.refresh_due(runtime.engine, runtime.settings, within=REFRESH_WITHIN)
     if renewed:
         log.info("%s jeton(s) renouvelé(s)", renewed)
 

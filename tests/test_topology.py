@@ -153,9 +153,9 @@ def test_two_apis_and_two_workers_publish_a_plan_end_to_end(
         assert account.status_code == 201, account.text
         accounts.append(account.json())
 
-    when = (clock.now() + timedelta(seconds=3)).isoformat()
     post_ids = []
     for n in range(3):
+        when = (clock.now() + timedelta(seconds=10)).isoformat()
         post = httpx.post(
             f"{api1}/api/v1/authorities/lozere/posts",
             headers=editor,

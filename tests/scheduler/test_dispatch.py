@@ -110,3 +110,34 @@ def test_stopping_finishes_what_is_in_flight_and_claims_nothing_more(
     assert after.status == PublicationStatus.scheduled
     assert after.claimed_by is None
     assert len(sandbox_server.sandbox.posts("mastodon", account.remote_id)) == 1
+
+
+def test_the_single_process_app_publishes_in_process(
+    session: Session,
+    db: Engine,
+    pub_settings: Settings,
+    sandbox_server: SandboxServer,
+    sandbox_account: Callable[..., Account],
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from beffroi.app import create_app
+
+    authority = make_authority(session)
+    account = sandbox_account(authority, Network.bluesky)
+    post = make_post(
+        session,
+        authority,
+        targets=[account],
+        status=PostStatus.approved,
+        scheduled_at=clock.now() + timedelta(milliseconds=200),
+        text="Beffroi serve publie lui-même.",
+    )
+    app = create_app(pub_settings, engine=db, run_scheduler=True, run_mailer=False)
+    with TestClient(app):
+        assert app.state.dispatcher is not None
+        eventually(lambda: status_of(session, post) == "published", timeout=15)
+        metrics = TestClient(app).get("/metrics").text
+    assert 'beffroi_publications{state="in_flight"} 0.0' in metrics
+    (received,) = sandbox_server.sandbox.posts("bluesky", account.remote_id)
+    assert received.text == "Beffroi serve publie lui-même."

@@ -89,7 +89,9 @@ def _environment(settings: Settings, database_url: str) -> dict[str, str]:
             "BEFFROI_SANDBOX": "true",
             "BEFFROI_SANDBOX_URL": str(settings.sandbox_url),
             "BEFFROI_NETWORK_TIMEOUT_SECONDS": "2",
-            "BEFFROI_PUBLISH_LEASE_SECONDS": "3",
+            # Above the network timeout, with room for a machine under load: a lease that passes
+            # while its worker is still about to send lets another worker send to the account too.
+            "BEFFROI_PUBLISH_LEASE_SECONDS": "6",
             "BEFFROI_PUBLISH_BACKOFF_BASE_SECONDS": "0.1",
             "BEFFROI_PUBLISH_BACKOFF_CAP_SECONDS": "1",
             "BEFFROI_PUBLISH_MAX_ATTEMPTS": "8",

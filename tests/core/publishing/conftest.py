@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 import pytest
@@ -48,7 +47,3 @@ def sandbox_account(
 
 def received_texts(sandbox_server: SandboxServer, account: Account) -> list[str]:
     return [p.text for p in sandbox_server.sandbox.posts(str(account.network), account.remote_id)]
-
-
-def at(value: str) -> datetime:
-    return datetime.fromisoformat(value)
