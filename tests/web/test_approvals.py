@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core import clock
 from core.authorities.models import Role
@@ -107,7 +107,9 @@ def test_approve_through_the_link_then_it_is_used(
         assert done.headers["location"] == "/approval/done?decision=approved"
         post = post_of(session, submitted["post_id"])
         assert post.status == PostStatus.approved
-        events = session.exec(select(PostEvent).where(PostEvent.post_id == post.id)).all()
+        events = session.exec(
+            select(PostEvent).where(PostEvent.post_id == post.id).order_by(col(PostEvent.id))
+        ).all()
         assert [(e.kind, e.channel, e.actor_name) for e in events][-1] == (
             "approved",
             "email",
