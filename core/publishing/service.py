@@ -30,10 +30,8 @@ def get(session: Session, *, actor: access.Actor, publication_id: int) -> Public
     publication = session.exec(stmt).first()
     if publication is None:
         raise NotFound(PUBLICATION_NOT_FOUND)
-    account = session.get(Account, publication.account_id)
-    # The person in charge of a manual channel acts on its publications, whoever wrote them.
-    if account is None or account.assignee_id != actor.user.id:
-        access.get_visible(session, actor=actor, post_id=publication.post_id)
+    # Contributors see their own posts, and those of the manual channels they publish on.
+    access.get_visible(session, actor=actor, post_id=publication.post_id)
     return publication
 
 
