@@ -446,34 +446,42 @@ def _finish_attempt(
     session.add(attempt)
 
 
+def record_published(
+    session: Session, publication_id: int, *, remote_id: str | None, url: str | None
+) -> bool:
+    """Mark a publication that was waiting or being sent as published now (by the engine, or by
+    the person of a manual channel); False when it was neither any more."""
+    now = clock.now()
+    result = session.execute(
+        sa.update(Publication)
+        .where(
+            col(Publication.id) == publication_id,
+            col(Publication.status).in_(
+                (PublicationStatus.publishing, PublicationStatus.scheduled)
+            ),
+        )
+        .values(
+            status=PublicationStatus.published,
+            remote_id=remote_id,
+            remote_url=url,
+            published_at=now,
+            error=None,
+            error_code=None,
+            claimed_by=None,
+            lease_until=None,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 def _published(engine: Engine, job: Job, worker: str, *, remote_id: str, url: str | None) -> Result:
     with session_scope(engine) as session:
         _finish_attempt(session, job, AttemptOutcome.published, remote_id=remote_id)
-        now = clock.now()
         # Conditional on the status only: even if the lease passed meanwhile, what went out is
         # recorded (the worker that took over would find it by reconciling anyway).
-        result = session.execute(
-            sa.update(Publication)
-            .where(
-                col(Publication.id) == job.publication_id,
-                col(Publication.status).in_(
-                    (PublicationStatus.publishing, PublicationStatus.scheduled)
-                ),
-            )
-            .values(
-                status=PublicationStatus.published,
-                remote_id=remote_id,
-                remote_url=url,
-                published_at=now,
-                error=None,
-                error_code=None,
-                claimed_by=None,
-                lease_until=None,
-                updated_at=now,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        if not result.rowcount:  # type: ignore[attr-defined]
+        if not record_published(session, job.publication_id, remote_id=remote_id, url=url):
             log.warning(
                 "Publication %s publiée mais plus réservée par %s", job.publication_id, worker
             )

@@ -187,28 +187,8 @@ def mark_published(
             N_("Le lien doit être une adresse web complète, commençant par https://."),
             code="invalid_url",
         )
-    now = clock.now()
-    result = session.execute(
-        sa.update(Publication)
-        .where(
-            col(Publication.id) == publication.id,
-            col(Publication.status).in_(
-                (PublicationStatus.publishing, PublicationStatus.scheduled)
-            ),
-        )
-        .values(
-            status=PublicationStatus.published,
-            remote_url=url,
-            published_at=now,
-            claimed_by=None,
-            lease_until=None,
-            error=None,
-            error_code=None,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if not result.rowcount:  # type: ignore[attr-defined]
+    assert publication.id is not None
+    if not engine.record_published(session, publication.id, remote_id=None, url=url):
         session.refresh(publication)
         raise Conflict(
             N_(
