@@ -24,7 +24,7 @@ from core.posts.models import (
     Publication,
 )
 from core.publishing.models import AccountPause, PublicationAttempt
-from core.reach.models import AccountSnapshot, CollectionPause, LatestSnapshot, MetricSnapshot
+from core.reach.models import AccountSnapshot, LatestSnapshot, MetricSnapshot
 from core.users.models import AccessToken, LoginFailure, User
 from core.workers.models import WorkerHeartbeat
 
@@ -38,7 +38,6 @@ __all__ = [
     "Authority",
     "CalendarFeedToken",
     "Campaign",
-    "CollectionPause",
     "EditorialLine",
     "Election",
     "LatestSnapshot",

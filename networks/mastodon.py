@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, NoReturn
 from urllib.parse import urlsplit
@@ -131,6 +132,9 @@ class MastodonAdapter:
         self.api = client(config, access_token=token)
 
     def verify(self) -> Profile:
+        return replace(self._me(), max_characters=self._max_characters())
+
+    def _me(self) -> Profile:
         try:
             me = self.api.account_verify_credentials()
         except Exception as error:
@@ -142,7 +146,6 @@ class MastodonAdapter:
             name=str(me.get("display_name") or me["username"]),
             url=me.get("url"),
             followers=me.get("followers_count"),
-            max_characters=self._max_characters(),
         )
 
     def _max_characters(self) -> int | None:
@@ -157,7 +160,7 @@ class MastodonAdapter:
         return int(limit) if isinstance(limit, int) and limit > 0 else None
 
     def followers(self) -> int:
-        return int(self.verify().followers or 0)
+        return int(self._me().followers or 0)
 
     def publish(self, post: OutgoingPost, *, idempotency_key: str) -> Published:
         media = []

@@ -271,6 +271,10 @@ def _prepare_in(
     if refusal is not None:
         _fail(session, settings, publication, post, account, refusal)
         return Result.failed
+    if account.id in paused_accounts(session, clock.now()):
+        # Paused since the claim (another worker or the metric collection got a 429).
+        _back_to_queue(session, publication, due_at=publication.due_at)
+        return Result.parked
     key = idempotency_key(publication)
     outgoing = _outgoing(session, settings, post, publication, network, authority)
     if network == Network.manual:
@@ -666,18 +670,29 @@ def _fail(
 
 
 def pause_account(session: Session, *, account_id: int, until: datetime, reason: str) -> None:
-    """No request goes to this account before `until` (the network's reset time)."""
-    pause = session.get(AccountPause, account_id)
-    if pause is None:
-        session.add(AccountPause(account_id=account_id, until_at=until, reason=reason[:1000]))
-    elif pause.until_at < until:
-        pause.until_at = until
-        pause.reason = reason[:1000]
-        session.add(pause)
-    try:
-        session.flush()
-    except sa.exc.IntegrityError:  # another worker paused it at the same moment
-        session.rollback()
+    """No request goes to this account before `until` (the network's reset time): neither a
+    publication nor a metric reading (core.reach.collect reads the same pause)."""
+    for _ in range(2):
+        try:
+            with session.begin_nested():
+                pause = session.get(AccountPause, account_id)
+                if pause is None:
+                    session.add(
+                        AccountPause(account_id=account_id, until_at=until, reason=reason[:1000])
+                    )
+                elif pause.until_at < until:
+                    pause.until_at = until
+                    pause.reason = reason[:1000]
+                    session.add(pause)
+            return
+        except sa.exc.IntegrityError:
+            # Another worker paused it at the same moment: keep the later of the two resets.
+            continue
+
+
+def paused_accounts(session: Session, now: datetime) -> set[int]:
+    stmt = select(AccountPause.account_id).where(col(AccountPause.until_at) > now)
+    return set(session.exec(stmt).all())
 
 
 def settle_post(session: Session, post_id: int) -> PostStatus | None:

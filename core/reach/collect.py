@@ -9,7 +9,8 @@
   short transaction, with an insert that does nothing when the (publication, step) or
   (account, day) row exists already: several workers may collect at once, one row is kept.
 - One account's failure never stops the others. A rate limit (`RateLimited`) pauses the account
-  for every worker until the network's reset time (`CollectionPause`); expired credentials skip
+  until the network's reset time for every worker and for the publishing engine alike
+  (`AccountPause`); expired credentials skip
   the account until someone reconnects it (the publishing engine and the token refresh report
   it); a publication deleted on the network gets an empty snapshot for the step (figures
   unknown), so that it is not asked for again at every tick.
@@ -35,7 +36,8 @@ from core.accounts.models import Account, Network
 from core.config import Settings
 from core.db import session_scope
 from core.posts.models import Publication, PublicationStatus
-from core.reach.models import AccountSnapshot, CollectionPause, LatestSnapshot, MetricSnapshot
+from core.publishing.engine import pause_account, paused_accounts
+from core.reach.models import AccountSnapshot, LatestSnapshot, MetricSnapshot
 from networks import registry
 from networks.base import (
     AuthExpired,
@@ -88,11 +90,6 @@ class _Due:
     step: int
 
 
-def _paused(session: Session, now: datetime) -> set[int]:
-    rows = session.exec(select(CollectionPause.account_id).where(CollectionPause.until > now))
-    return set(rows)
-
-
 def _collectable_accounts() -> Any:
     return select(Account.id).where(
         col(Account.network) != Network.manual,
@@ -121,7 +118,7 @@ def due_metrics(session: Session, *, now: datetime) -> list[_Due]:
             col(Publication.account_id).in_(_collectable_accounts()),
         )
     )
-    paused = _paused(session, now)
+    paused = paused_accounts(session, now)
     found = []
     for pub_id, authority_id, account_id, remote_id, published_at, last in session.execute(stmt):
         if account_id in paused or published_at is None:
@@ -164,22 +161,18 @@ def record(session: Session, values: dict[str, Any]) -> bool:
     return True
 
 
-def _pause(engine: Engine, account_id: int, authority_id: int, error: RateLimited) -> None:
+def _pause(engine: Engine, account_id: int, error: RateLimited) -> None:
+    """The same pause as the publishing engine's: nothing reaches the account before the reset."""
     with session_scope(engine) as session:
-        pause = session.get(CollectionPause, account_id)
-        if pause is None:
-            pause = CollectionPause(
-                account_id=account_id, authority_id=authority_id, until=error.reset_at
-            )
-        pause.until = max(pause.until, error.reset_at) if pause.until else error.reset_at
-        pause.reason = error.message[:1000]
-        session.add(pause)
+        pause_account(session, account_id=account_id, until=error.reset_at, reason=error.message)
 
 
 def _adapter(engine: Engine, settings: Settings, account_id: int) -> NetworkAdapter | None:
+    """The account's adapter, or None when it cannot be read now (gone, paused since the due
+    list was made by another worker's 429, or not connected)."""
     with session_scope(engine) as session:
         account = session.get(Account, account_id)
-        if account is None:
+        if account is None or account_id in paused_accounts(session, clock.now()):
             return None
         try:
             return registry.adapter_for(account, settings)
@@ -231,7 +224,7 @@ def _collect_account(
             try:
                 metrics = adapter.metrics(item.remote_id)
             except RateLimited as error:
-                _pause(engine, account_id, item.authority_id, error)
+                _pause(engine, account_id, error)
                 outcome.skipped_accounts.add(account_id)
                 return
             except AuthExpired:
@@ -279,7 +272,7 @@ def due_followers(session: Session, *, today: date, now: datetime) -> list[tuple
         col(Account.id).in_(_collectable_accounts()),
         col(Account.id).not_in(read_today),
     )
-    paused = _paused(session, now)
+    paused = paused_accounts(session, now)
     return [
         (account_id, authority_id)
         for account_id, authority_id in session.exec(stmt)
@@ -302,7 +295,7 @@ def collect_followers(engine: Engine, settings: Settings) -> Outcome:
         try:
             followers = adapter.followers()
         except RateLimited as error:
-            _pause(engine, account_id, authority_id, error)
+            _pause(engine, account_id, error)
             outcome.skipped_accounts.add(account_id)
             continue
         except NetworkError as error:

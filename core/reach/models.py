@@ -68,13 +68,3 @@ class AccountSnapshot(SQLModel, table=True):
     day: date
     followers: int = Field(ge=0)
     collected_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)
-
-
-class CollectionPause(SQLModel, table=True):
-    """An account the collection leaves alone until `until`: the network said its rate limit
-    was reached (RateLimited.reset_at). Shared by every worker, since it lives in the database."""
-
-    account_id: int = Field(foreign_key="account.id", ondelete="CASCADE", primary_key=True)
-    authority_id: int = Field(foreign_key="authority.id", ondelete="CASCADE", index=True)
-    until: datetime = Field(sa_type=UTCDateTime)
-    reason: str = Field(default="", max_length=1000)

@@ -300,14 +300,39 @@ def test_a_rate_limit_parks_every_publication_of_the_account_until_its_reset(
 
     # After the reset, both go out, one after the other.
     later = clock.now() + timedelta(seconds=121)
-    ids = claims.claim(db, worker=WORKER, lease=LEASE, limit=10, now=later)
-    assert len(ids) == 1  # one publication in flight per account
-    assert publishing.publish(db, pub_settings, publication_id=ids[0], worker=WORKER) == (
-        publishing.Result.published
-    )
-    (last,) = claims.claim(db, worker=WORKER, lease=LEASE, limit=10, now=later)
-    publishing.publish(db, pub_settings, publication_id=last, worker=WORKER)
+    with clock.frozen(later):
+        ids = claims.claim(db, worker=WORKER, lease=LEASE, limit=10)
+        assert len(ids) == 1  # one publication in flight per account
+        assert publishing.publish(db, pub_settings, publication_id=ids[0], worker=WORKER) == (
+            publishing.Result.published
+        )
+        (last,) = claims.claim(db, worker=WORKER, lease=LEASE, limit=10)
+        publishing.publish(db, pub_settings, publication_id=last, worker=WORKER)
     assert len(received_texts(sandbox_server, limited)) == 2
+
+
+def test_a_pause_recorded_after_the_claim_stops_the_sending(
+    session: Session,
+    db: Engine,
+    pub_settings: Settings,
+    sandbox_server: SandboxServer,
+    sandbox_account: Callable[..., Account],
+) -> None:
+    """Another worker (or the metric collection) got a 429 for the account between this
+    worker's claim and its call: nothing is sent, the publication waits for the reset."""
+    authority = make_authority(session)
+    account = sandbox_account(authority, Network.mastodon)
+    post = due_post(session, authority, [account])
+    (claimed,) = claims.claim(db, worker=WORKER, lease=LEASE, limit=10)
+    publishing.pause_account(
+        session, account_id=account.id, until=clock.now() + timedelta(minutes=2), reason="429"
+    )
+    session.commit()
+    result = publishing.publish(db, pub_settings, publication_id=claimed, worker=WORKER)
+    assert result == publishing.Result.parked
+    assert sandbox_server.sandbox.received("mastodon", account.remote_id) == []
+    publication = only_publication(session, post)
+    assert (publication.status, publication.claimed_by) == (PublicationStatus.scheduled, None)
 
 
 def test_expired_credentials_mark_the_account_and_tell_the_admins(
