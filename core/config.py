@@ -139,6 +139,9 @@ class Settings(BaseSettings):
     publish_tick_seconds: float = Field(default=0.5, gt=0, le=0.5)
     # How long a worker holds a claimed publication; past it, another worker takes over.
     publish_lease_seconds: int = Field(default=120, ge=2, le=3600)
+    # Whether this process collects reach figures (metrics, followers); off for workers kept
+    # for publishing only.
+    collect_reach: bool = True
     # Network calls in flight at once in one worker, and per network.
     publish_concurrency: int = Field(default=32, ge=1, le=512)
     publish_network_concurrency: int = Field(default=16, ge=1, le=512)

@@ -149,7 +149,14 @@ class BlueskyAdapter:
             else:
                 self.client.login(self.identifier, self.password, fetch_bsky_profile=False)
         except Exception as error:
-            if self.session and not fresh and isinstance(error, RequestErrorBase):
+            # A stored session refused: log in again with the app password, once. Not after a
+            # rate limit, which would only be met again.
+            if (
+                self.session
+                and not fresh
+                and isinstance(error, RequestErrorBase)
+                and not isinstance(error, RateLimitExceededError)
+            ):
                 self.session = None
                 return self._login(fresh=True)
             map_error(error)

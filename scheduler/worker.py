@@ -25,7 +25,8 @@ def build(runtime: jobs.Runtime, *, deliver_emails: bool) -> BackgroundScheduler
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
     )
     now = datetime.now(UTC)
-    for job in [*jobs.JOBS, *reach_jobs.JOBS]:
+    collection = reach_jobs.JOBS if runtime.settings.collect_reach else []
+    for job in [*jobs.JOBS, *collection]:
         if job.worker_only and not deliver_emails:
             continue
         scheduler.add_job(

@@ -284,6 +284,11 @@ def _prepare_in(
     reconcile_since = last.started_at if last is not None and claims.outcome_unknown(last) else None
     try:
         adapter = adapter_for(account, settings)
+    except RateLimited as error:
+        assert account.id is not None
+        pause_account(session, account_id=account.id, until=error.reset_at, reason=error.message)
+        _back_to_queue(session, publication, due_at=publication.due_at)
+        return Result.parked
     except NetworkError as error:
         _handle_refusal(session, settings, publication, post, account, error)
         return Result.failed

@@ -176,6 +176,11 @@ def _adapter(engine: Engine, settings: Settings, account_id: int) -> NetworkAdap
             return None
         try:
             return registry.adapter_for(account, settings)
+        except RateLimited as error:
+            pause_account(
+                session, account_id=account_id, until=error.reset_at, reason=error.message
+            )
+            return None
         except NetworkError as error:
             log.warning("Compte %s : collecte impossible (%s)", account_id, error.message)
             return None

@@ -32,6 +32,15 @@ def test_the_worker_schedules_the_reach_jobs(db: Engine, database_url: str) -> N
     assert found["collect_followers"].trigger.interval == timedelta(hours=1)
 
 
+def test_a_worker_kept_for_publishing_collects_nothing(db: Engine, database_url: str) -> None:
+    settings = make_settings(database_url, collect_reach=False)
+    scheduler = worker.build(runtime(db, settings), deliver_emails=False)
+    found = {job.id for job in scheduler.get_jobs()}
+    assert "collect_metrics" not in found
+    assert "collect_followers" not in found
+    assert "heartbeat" in found
+
+
 def test_the_jobs_collect_through_the_sandboxes(
     db: Engine, session: Session, database_url: str, sandbox_server: SandboxServer
 ) -> None:
