@@ -64,6 +64,7 @@ def _serve(settings: Settings, *, host: str, port: int, run_scheduler: bool) -> 
     import uvicorn
 
     from beffroi.app import create_app
+    from beffroi.process import freeze_startup_heap
 
     require_current_schema(settings)
     if settings.sandbox and settings.sandbox_url is None:
@@ -74,6 +75,7 @@ def _serve(settings: Settings, *, host: str, port: int, run_scheduler: bool) -> 
     typer.echo(
         f"Beffroi est servi sur http://{host}:{port} (adresse publique : {settings.public_url})."
     )
+    freeze_startup_heap()
     uvicorn.run(application, host=host, port=port, proxy_headers=True, log_level="info")
 
 
@@ -103,6 +105,7 @@ def worker(
 ) -> None:
     """Le worker : publication à l'heure et tâches périodiques (e-mails, jetons, entretien) ;
     lancez-en autant que nécessaire."""
+    from beffroi.process import freeze_startup_heap
     from core.db import make_engine, session_scope
     from core.mail import service as mail
     from core.publishing import service as publishing
@@ -142,6 +145,7 @@ def worker(
         render=render_email,
         mode="worker",
     )
+    freeze_startup_heap()
     run_worker(runtime)
 
 
