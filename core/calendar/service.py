@@ -581,23 +581,27 @@ def _last_before(
     session: Session, authority_id: int, account_ids: Sequence[int], start: datetime
 ) -> dict[int, datetime]:
     """Each account's last publication before the month that went out (or is scheduled), read
-    from the (account, due_at) index: one short index walk per account."""
-    found = {}
-    for account_id in account_ids:
-        stmt = (
-            for_authority(select(Publication.due_at), authority_id)
-            .where(
-                Publication.account_id == account_id,
-                col(Publication.due_at) < start,
-                col(Publication.status).in_(quotas.GOING_OUT),
-            )
-            .order_by(col(Publication.due_at).desc())
-            .limit(1)
+    from the (account, due_at) index: one short index walk per account, all in one statement."""
+    if not account_ids:
+        return {}
+    lasts = [
+        for_authority(select(Publication.due_at), authority_id)
+        .where(
+            Publication.account_id == account_id,
+            col(Publication.due_at) < start,
+            col(Publication.status).in_(quotas.GOING_OUT),
         )
-        last = session.exec(stmt).first()
-        if last is not None:
-            found[account_id] = _aware(last)
-    return found
+        .order_by(col(Publication.due_at).desc())
+        .limit(1)
+        .scalar_subquery()
+        for account_id in account_ids
+    ]
+    row = session.execute(sa.select(*lasts)).one()
+    return {
+        account_id: _aware(last)
+        for account_id, last in zip(account_ids, row, strict=True)
+        if last is not None
+    }
 
 
 def _aware(value: Any) -> datetime:
