@@ -4,7 +4,7 @@ JSON calendar of the same month measured in the same run, on SQLite and PostgreS
     .venv/bin/python bench/calendar_page.py [--posts 200000] [--authorities 500] [--heavy 20000]
         [--runs 50] [--database sqlite|postgresql|both] [--postgres-url URL]
 
-The database is seeded by `bench/calendar.py` (one authority with five years of history and a
+The database is seeded by `bench/calendar_json.py` (one authority with five years of history and a
 busy December 2026 inside a pre-electoral period). The application is served by uvicorn on
 loopback; an editor signs in through the sign-in page, then, alternately, the month page
 (`/a/{slug}/calendar?month=2026-12`, session cookie) and the JSON calendar
@@ -13,27 +13,19 @@ each over real HTTP: p50 and p95 of each, and the difference, which is the cost 
 itself (reading the pillars, accounts and campaigns, building the days, rendering the template).
 """
 
-# ruff: noqa: E402 - the path fix below must run before any other import
 from __future__ import annotations
 
-import os.path
-import sys
-
-# Run as a script, this file's folder comes first on sys.path, and bench/calendar.py would shadow
-# the standard library's `calendar` module for everything imported after it.
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != HERE]
-
 import argparse
-import importlib.util
+import os
 import re
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
+import calendar_json as bench
 import httpx
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
@@ -46,16 +38,6 @@ from core.db import make_engine
 PASSWORD = "bench-mot-de-passe"
 
 
-def calendar_bench() -> ModuleType:
-    """bench/calendar.py under another name (it cannot be imported as `calendar`)."""
-    spec = importlib.util.spec_from_file_location("bench_calendar", Path(HERE) / "calendar.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def timed(http: httpx.Client, url: str, **kwargs: Any) -> float:
     started = time.perf_counter()
     response = http.get(url, **kwargs)
@@ -64,9 +46,7 @@ def timed(http: httpx.Client, url: str, **kwargs: Any) -> float:
     return elapsed
 
 
-def measure(
-    bench: ModuleType, settings: Settings, engine: Engine, slug: str, token: str, runs: int
-) -> dict[str, Any]:
+def measure(settings: Settings, engine: Engine, slug: str, token: str, runs: int) -> dict[str, Any]:
     month = f"{bench.BUSY_MONTH:%Y-%m}"
     page_url = f"/a/{slug}/calendar?month={month}"
     json_url = f"/api/v1/authorities/{slug}/calendar?month={month}"
@@ -107,7 +87,7 @@ def measure(
     }
 
 
-def run(bench: ModuleType, database: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
+def run(database: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
     bench.log(f"{database}: {url}")
     if database == "postgresql":
         bench.reset_postgres(url)
@@ -126,7 +106,7 @@ def run(bench: ModuleType, database: str, url: str, args: argparse.Namespace) ->
         slug, token = bench.seed(
             engine, posts=args.posts, authorities=args.authorities, heavy=args.heavy
         )
-        result = measure(bench, settings, engine, slug, token, args.runs)
+        result = measure(settings, engine, slug, token, args.runs)
     finally:
         engine.dispose()
     bench.log(
@@ -153,16 +133,15 @@ def main() -> None:
         ),
     )
     args = parser.parse_args()
-    bench = calendar_bench()
     if args.heavy >= args.posts or args.heavy <= bench.BUSY_EXTRA:
         sys.exit("--heavy must be between 600 and --posts")
     bench.log(f"Python {sys.version.split()[0]}; {args.posts} posts, {args.authorities} "
               f"authorities, heavy authority {args.heavy} posts; {args.runs} runs")  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         if args.database in ("sqlite", "both"):
-            run(bench, "sqlite", f"sqlite:///{Path(tmp) / 'bench.db'}", args)
+            run("sqlite", f"sqlite:///{Path(tmp) / 'bench.db'}", args)
         if args.database in ("postgresql", "both"):
-            run(bench, "postgresql", args.postgres_url, args)
+            run("postgresql", args.postgres_url, args)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Benchmark: the monthly calendar endpoint on a large database, on SQLite and PostgreSQL.
 
-    .venv/bin/python bench/calendar.py [--posts 1000000] [--authorities 500] [--heavy 20000]
+    .venv/bin/python bench/calendar_json.py [--posts 1000000] [--authorities 500] [--heavy 20000]
         [--runs 100] [--database sqlite|postgresql|both] [--postgres-url URL]
 
 Seeds `--posts` posts across `--authorities` authorities; one of them has five years of history
@@ -15,22 +15,13 @@ driver, `--runs` times: the ratio between the two is the cost of everything that
 (HTTP, authentication, building and serialising the answer).
 """
 
-# ruff: noqa: E402 - the path fix below must run before any other import
 from __future__ import annotations
-
-import os.path
-import sys
-
-# Run as a script, this file's folder comes first on sys.path, and this file would shadow the
-# standard library's `calendar` module for everything imported after it.
-sys.path[:] = [
-    p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))
-]
 
 import argparse
 import os
 import random
 import statistics
+import sys
 import tempfile
 import threading
 import time
