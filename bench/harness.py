@@ -1,5 +1,8 @@
 """What the benchmarks share: the databases to measure, the server on loopback, the timing and
-the percentiles. Each bench, run as a script, finds this module beside it (`import harness`)."""
+the percentiles. Each bench, run as a script, finds this module beside it (`import harness`).
+
+The application, the server and the drivers are imported where they are used: bench/media.py
+reports the process's peak memory, which must not include a web stack it does not run."""
 
 from __future__ import annotations
 
@@ -12,16 +15,13 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
-import sqlalchemy as sa
-import uvicorn
-from cryptography.fernet import Fernet
-from sqlalchemy.engine import Engine
+if TYPE_CHECKING:
+    import httpx
+    from sqlalchemy.engine import Engine
 
-from beffroi.app import create_app
-from core.config import Settings
+    from core.config import Settings
 
 
 def log(message: str) -> None:
@@ -32,8 +32,8 @@ def log(message: str) -> None:
 
 
 def add_database_options(parser: argparse.ArgumentParser, *, default: str, postgres: str) -> None:
-    """`--database sqlite|postgresql|both` and `--postgres-url` (default: the database named
-    `postgres` on the local server, or BEFFROI_BENCH_POSTGRES_URL)."""
+    """`--database sqlite|postgresql|both` and `--postgres-url`: BEFFROI_BENCH_POSTGRES_URL, or
+    else the database `postgres` names on the local server (dropped and created again)."""
     parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default=default)
     parser.add_argument(
         "--postgres-url",
@@ -55,6 +55,8 @@ def databases(choice: str, postgres_url: str) -> Iterator[tuple[str, str]]:
 
 
 def reset_postgres(url: str) -> None:
+    import sqlalchemy as sa
+
     name = sa.engine.make_url(url).database
     admin = sa.create_engine(
         sa.engine.make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT"
@@ -67,6 +69,10 @@ def reset_postgres(url: str) -> None:
 
 def settings(url: str, **overrides: Any) -> Settings:
     """Settings of a test install on `url`, with fresh keys and no mail."""
+    from cryptography.fernet import Fernet
+
+    from core.config import Settings
+
     values: dict[str, Any] = {
         "env": "test",
         "database_url": url,
@@ -90,6 +96,8 @@ def free_port() -> int:
 @contextmanager
 def serve(app: Any, **config: Any) -> Iterator[str]:
     """Serves `app` with uvicorn on a free loopback port, in a thread; yields its base URL."""
+    import uvicorn
+
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **config)
@@ -108,6 +116,8 @@ def serve(app: Any, **config: Any) -> Iterator[str]:
 @contextmanager
 def served(settings: Settings, engine: Engine) -> Iterator[str]:
     """Beffroi itself, without its mailer, on `engine`."""
+    from beffroi.app import create_app
+
     with serve(create_app(settings, engine=engine, run_mailer=False)) as base:
         yield base
 
