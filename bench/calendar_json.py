@@ -29,7 +29,6 @@ from datetime import time as clock_time
 from typing import Any
 
 import harness
-import httpx
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -246,11 +245,7 @@ def captured(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
 
 def measure(settings: Settings, engine: Engine, slug: str, token: str, runs: int) -> dict[str, Any]:
     url = f"/api/v1/authorities/{slug}/calendar?month={BUSY_MONTH:%Y-%m}"
-    headers = {"Authorization": f"Bearer {token}"}
-    with (
-        harness.served(settings, engine) as base,
-        httpx.Client(base_url=base, headers=headers) as http,
-    ):
+    with harness.client(settings, engine, token) as http:
         body = harness.warm_up(http, url).json()
         with captured(engine) as statements:
             http.get(url).raise_for_status()

@@ -22,7 +22,6 @@ from typing import Any
 
 import calendar_json
 import harness
-import httpx
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -43,7 +42,7 @@ def measure(settings: Settings, engine: Engine, slug: str, token: str, runs: int
             sa.text('UPDATE "user" SET password_hash = :hash WHERE email = :email'),
             {"hash": security.hash_password(PASSWORD), "email": "bench@mairie.example.org"},
         )
-    with harness.served(settings, engine) as base, httpx.Client(base_url=base) as http:
+    with harness.client(settings, engine) as http:
         login = http.get("/login")
         csrf = re.search(r'name="csrf-token" content="([0-9a-f]+)"', login.text)
         assert csrf, "no CSRF token on the sign-in page"

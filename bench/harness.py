@@ -114,12 +114,19 @@ def serve(app: Any, **config: Any) -> Iterator[str]:
 
 
 @contextmanager
-def served(settings: Settings, engine: Engine) -> Iterator[str]:
-    """Beffroi itself, without its mailer, on `engine`."""
+def client(settings: Settings, engine: Engine, token: str | None = None) -> Iterator[httpx.Client]:
+    """A client of Beffroi (without its mailer) served on `engine`, sending the API token if
+    one is given."""
+    import httpx
+
     from beffroi.app import create_app
 
-    with serve(create_app(settings, engine=engine, run_mailer=False)) as base:
-        yield base
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with (
+        serve(create_app(settings, engine=engine, run_mailer=False)) as base,
+        httpx.Client(base_url=base, headers=headers) as http,
+    ):
+        yield http
 
 
 # --- timing -------------------------------------------------------------------------------------

@@ -26,7 +26,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import harness
-import httpx
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -194,11 +193,7 @@ def seed(engine: Engine, args: argparse.Namespace) -> tuple[str, str, dict[str, 
 def measure(settings: Settings, engine: Engine, slug: str, token: str, runs: int) -> dict[str, Any]:
     first = END - timedelta(days=365)
     url = f"/api/v1/authorities/{slug}/reach?from={first}&to={END - timedelta(days=1)}&by=pillar"
-    headers = {"Authorization": f"Bearer {token}"}
-    with (
-        harness.served(settings, engine) as base,
-        httpx.Client(base_url=base, headers=headers) as http,
-    ):
+    with harness.client(settings, engine, token) as http:
         body = harness.warm_up(http, url).json()
         times = harness.durations(lambda: http.get(url).raise_for_status(), runs)
     # The same report in process, with the CPU time of this thread beside the wall time: on a
