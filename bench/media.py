@@ -17,10 +17,10 @@ import platform
 import resource
 import statistics
 import sys
-import time
 import tracemalloc
 from collections.abc import Callable
 
+import harness
 from PIL import Image, ImageFilter
 
 from core.media import pipeline
@@ -58,13 +58,10 @@ def baseline(data: bytes) -> None:
 
 
 def measure(work: Callable[[bytes], None], data: bytes, runs: int) -> tuple[float, float]:
+    """Median in milliseconds, peak of Python allocations in MB."""
     work(data)  # warm up: imports, caches
-    times = []
     tracemalloc.start()
-    for _ in range(runs):
-        started = time.perf_counter()
-        work(data)
-        times.append(time.perf_counter() - started)
+    times = harness.durations(lambda: work(data), runs)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return statistics.median(times), peak / 1e6
@@ -85,7 +82,7 @@ def main() -> None:
         ("Beffroi: sanitize + 6 renditions", beffroi),
     ]:
         median, peak = measure(work, data, args.runs)
-        print(f"{label:40} {median * 1000:6.0f} ms {peak:16.1f} MB")
+        print(f"{label:40} {median:6.0f} ms {peak:16.1f} MB")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1000
     print(f"process peak resident memory (ru_maxrss): {rss:.0f} MB")
 

@@ -20,24 +20,13 @@ when the sandbox received the post minus its due time (p50, p99, max); throughpu
 per second from the first due time to the last receipt.
 """
 
-# ruff: noqa: E402 - the path fix below must run before any other import
 from __future__ import annotations
-
-import os.path
-import sys
-
-# Run as a script, this file's folder comes first on sys.path, and bench/calendar.py would shadow
-# the standard library's `calendar` module (which e-mail parsing imports).
-sys.path[:] = [
-    p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))
-]
 
 import argparse
 import os
 import statistics
 import subprocess
-import tempfile
-import threading
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -46,8 +35,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import harness
 import sqlalchemy as sa
-import uvicorn
 from cryptography.fernet import Fernet
 from sqlmodel import Session
 
@@ -74,28 +63,8 @@ def now() -> datetime:
 def sandbox_server(latency: float) -> Iterator[tuple[Sandbox, str]]:
     sandbox = Sandbox(tokens.derive_secret(SECRET))
     sandbox.set_knobs(latency=latency)
-    port = _free_port()
-    config = uvicorn.Config(
-        build_app(sandbox), host="127.0.0.1", port=port, log_level="warning", backlog=4096
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
-        yield sandbox, f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    with harness.serve(build_app(sandbox), backlog=4096) as url:
+        yield sandbox, url
 
 
 def settings_for(url: str, sandbox_url: str, concurrency: int) -> Settings:
@@ -353,10 +322,7 @@ def run(database: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
-    parser.add_argument(
-        "--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/bench_publish"
-    )
+    harness.add_database_options(parser, default="both", postgres="bench_publish")
     parser.add_argument("--rate", type=int, default=1000, help="(a) publications per minute")
     parser.add_argument("--minutes", type=float, default=5, help="(a) duration")
     parser.add_argument("--burst", type=int, default=5000, help="(b) publications due at once")
@@ -366,20 +332,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64, help="per worker and per network")
     args = parser.parse_args()
 
-    databases = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
-    for database in databases:
-        if database == "sqlite":
-            url = f"sqlite:///{tempfile.mkdtemp(prefix='bench-publish-')}/beffroi.db"
-        else:
-            url = args.postgres_url
-            admin = sa.create_engine(
-                sa.engine.make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT"
-            )
-            name = sa.engine.make_url(url).database
-            with admin.connect() as connection:
-                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-                connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-            admin.dispose()
+    for database, url in harness.databases(args.database, args.postgres_url):
         started = time.monotonic()
         result = run(database, url, args)
         result["wall_seconds"] = time.monotonic() - started

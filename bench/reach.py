@@ -14,37 +14,22 @@ report is built `--runs` times in process, timing the wall clock and the CPU tim
 (the difference is the wait for a core on a loaded machine).
 """
 
-# ruff: noqa: E402 - the path fix below must run before any other import
 from __future__ import annotations
-
-import os.path
-import sys
-
-sys.path[:] = [
-    p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))
-]
 
 import argparse
 import os
 import random
 import statistics
-import tempfile
-import threading
+import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import httpx
+import harness
 import sqlalchemy as sa
-import uvicorn
-from cryptography.fernet import Fernet
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from beffroi.app import create_app
 from core import migrations
 from core.accounts.models import Account, Network
 from core.authorities.models import Authority, Membership, Role
@@ -69,21 +54,6 @@ END = date(2026, 11, 1)
 NETWORKS = [Network.x, Network.linkedin, Network.facebook, Network.instagram, Network.mastodon,
             Network.bluesky]  # fmt: skip
 WITHOUT_IMPRESSIONS = {Network.mastodon, Network.bluesky}
-
-
-def log(message: str) -> None:
-    print(message, flush=True)
-
-
-def reset_postgres(url: str) -> None:
-    name = sa.engine.make_url(url).database
-    admin = sa.create_engine(
-        sa.engine.make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
 
 
 def seed(engine: Engine, args: argparse.Namespace) -> tuple[str, str, dict[str, int]]:
@@ -220,46 +190,12 @@ def seed(engine: Engine, args: argparse.Namespace) -> tuple[str, str, dict[str, 
     return "ville-de-bench", raw, counts
 
 
-@contextmanager
-def served(settings: Settings, engine: Engine) -> Iterator[str]:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    app = create_app(settings, engine=engine, run_mailer=False)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))
-    return ordered[index]
-
-
 def measure(settings: Settings, engine: Engine, slug: str, token: str, runs: int) -> dict[str, Any]:
     first = END - timedelta(days=365)
     url = f"/api/v1/authorities/{slug}/reach?from={first}&to={END - timedelta(days=1)}&by=pillar"
-    headers = {"Authorization": f"Bearer {token}"}
-    with served(settings, engine) as base, httpx.Client(base_url=base, headers=headers) as http:
-        for _ in range(5):
-            response = http.get(url)
-            response.raise_for_status()
-        body = response.json()
-        times = []
-        for _ in range(runs):
-            started = time.perf_counter()
-            http.get(url).raise_for_status()
-            times.append((time.perf_counter() - started) * 1000)
+    with harness.client(settings, engine, token) as http:
+        body = harness.warm_up(http, url).json()
+        times = harness.durations(lambda: http.get(url).raise_for_status(), runs)
     # The same report in process, with the CPU time of this thread beside the wall time: on a
     # loaded machine the wall time mostly measures the wait for a core.
     walls, cpus = [], []
@@ -280,37 +216,28 @@ def measure(settings: Settings, engine: Engine, slug: str, token: str, runs: int
     return {
         "publications_in_year": body["total"]["publications"],
         "p50": statistics.median(times),
-        "p95": percentile(times, 95),
+        "p95": harness.percentile(times, 95),
         "service_p50": statistics.median(walls),
-        "service_p95": percentile(walls, 95),
+        "service_p95": harness.percentile(walls, 95),
         "cpu_p50": statistics.median(cpus),
-        "cpu_p95": percentile(cpus, 95),
+        "cpu_p95": harness.percentile(cpus, 95),
         "load": os.getloadavg()[0],
     }
 
 
 def run(database: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
-    log(f"{database}: {url}")
-    if database == "postgresql":
-        reset_postgres(url)
+    harness.log(f"{database}: {url}")
     migrations.upgrade(url)
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        env="test",
-        database_url=url,
-        secret_key="bench-secret-key-" + "x" * 32,
-        encryption_key=Fernet.generate_key().decode(),
-        smtp_host=None,
-    )
+    settings = harness.settings(url)
     engine = make_engine(url)
     try:
         started = time.perf_counter()
         slug, token, counts = seed(engine, args)
-        log(f"  seeded in {time.perf_counter() - started:.0f} s: {counts}")
+        harness.log(f"  seeded in {time.perf_counter() - started:.0f} s: {counts}")
         result = measure(settings, engine, slug, token, args.runs)
     finally:
         engine.dispose()
-    log(
+    harness.log(
         f"  {result['publications_in_year']} publications in the year; "
         f"HTTP p50 {result['p50']:.1f} ms, p95 {result['p95']:.1f} ms; "
         f"in process p50 {result['service_p50']:.1f} ms, p95 {result['service_p95']:.1f} ms; "
@@ -326,23 +253,14 @@ def main() -> None:
     parser.add_argument("--posts-per-day", type=int, default=4)
     parser.add_argument("--accounts", type=int, default=6, choices=range(2, 7))
     parser.add_argument("--runs", type=int, default=100)
-    parser.add_argument(
-        "--database", choices=["sqlite", "postgresql", "both"], default="postgresql"
-    )
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get(
-            "BEFFROI_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench_reach"
-        ),
-    )
+    harness.add_database_options(parser, default="postgresql", postgres="bench_reach")
     args = parser.parse_args()
-    log(f"Python {sys.version.split()[0]}; {args.years} years, {args.posts_per_day} posts a day, "
-        f"{args.accounts} accounts; {args.runs} runs")  # fmt: skip
-    with tempfile.TemporaryDirectory() as tmp:
-        if args.database in ("sqlite", "both"):
-            run("sqlite", f"sqlite:///{Path(tmp) / 'bench.db'}", args)
-        if args.database in ("postgresql", "both"):
-            run("postgresql", args.postgres_url, args)
+    harness.log(
+        f"Python {sys.version.split()[0]}; {args.years} years, {args.posts_per_day} posts a day, "
+        f"{args.accounts} accounts; {args.runs} runs"
+    )
+    for database, url in harness.databases(args.database, args.postgres_url):
+        run(database, url, args)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Calendar and rules: posting slots per account, private calendar feed tokens, the Mastodon
 instance's text limit per account, and the indexes the monthly calendar reads (see
-bench/calendar.py): posts by (authority, time, status), publications by (account, due time,
+bench/calendar_json.py): posts by (authority, time, status), publications by (account, due time,
 status).
 
 Revision ID: 0400

@@ -66,8 +66,8 @@ class CalendarFeedToken(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-# Indexes the calendar needs on the posts' tables (bench/calendar.py, docs/benchmarks.md), declared
-# here so that they live with the queries that use them:
+# Indexes the calendar needs on the posts' tables (bench/calendar_json.py, docs/benchmarks.md),
+# declared here so that they live with the queries that use them:
 # - the month's counts read (authority, time, status) from the index alone;
 # - each account's last publication before a month, and its weekly average before a
 #   pre-electoral period, read (account, due time, status, authority) from the index alone.

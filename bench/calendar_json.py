@@ -1,6 +1,6 @@
 """Benchmark: the monthly calendar endpoint on a large database, on SQLite and PostgreSQL.
 
-    .venv/bin/python bench/calendar.py [--posts 1000000] [--authorities 500] [--heavy 20000]
+    .venv/bin/python bench/calendar_json.py [--posts 1000000] [--authorities 500] [--heavy 20000]
         [--runs 100] [--database sqlite|postgresql|both] [--postgres-url URL]
 
 Seeds `--posts` posts across `--authorities` authorities; one of them has five years of history
@@ -15,40 +15,24 @@ driver, `--runs` times: the ratio between the two is the cost of everything that
 (HTTP, authentication, building and serialising the answer).
 """
 
-# ruff: noqa: E402 - the path fix below must run before any other import
 from __future__ import annotations
 
-import os.path
-import sys
-
-# Run as a script, this file's folder comes first on sys.path, and this file would shadow the
-# standard library's `calendar` module for everything imported after it.
-sys.path[:] = [
-    p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))
-]
-
 import argparse
-import os
 import random
 import statistics
-import tempfile
-import threading
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
-from pathlib import Path
 from typing import Any
 
-import httpx
+import harness
 import sqlalchemy as sa
-import uvicorn
-from cryptography.fernet import Fernet
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from beffroi.app import create_app
 from core import migrations
 from core.accounts.models import Account, Network
 from core.authorities.models import Authority, Membership, Role
@@ -73,22 +57,7 @@ STATUSES = [PostStatus.published] * 6 + [
 ]
 
 
-def log(message: str) -> None:
-    print(message, flush=True)
-
-
 # --- seeding ------------------------------------------------------------------------------------
-
-
-def reset_postgres(url: str) -> None:
-    name = sa.engine.make_url(url).database
-    admin = sa.create_engine(
-        sa.engine.make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
 
 
 def seed(engine: Engine, *, posts: int, authorities: int, heavy: int) -> tuple[str, str]:
@@ -234,7 +203,7 @@ def seed(engine: Engine, *, posts: int, authorities: int, heavy: int) -> tuple[s
             next_id += len(batch)
             batch = []
             if next_id % 200_000 < BATCH:
-                log(f"  {next_id - 1} posts ({time.perf_counter() - started:.0f} s)")
+                harness.log(f"  {next_id - 1} posts ({time.perf_counter() - started:.0f} s)")
     if batch:
         flush(batch, next_id)
     if engine.dialect.name == "postgresql":
@@ -242,7 +211,7 @@ def seed(engine: Engine, *, posts: int, authorities: int, heavy: int) -> tuple[s
             conn.execute(sa.text("SELECT setval('post_id_seq', (SELECT max(id) FROM post))"))
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(sa.text("ANALYZE"))
-    log(f"  seeded in {time.perf_counter() - started:.0f} s")
+    harness.log(f"  seeded in {time.perf_counter() - started:.0f} s")
     return slug, raw
 
 
@@ -255,34 +224,6 @@ def _publication_status(status: PostStatus) -> PublicationStatus:
 
 
 # --- measuring ----------------------------------------------------------------------------------
-
-
-@contextmanager
-def served(settings: Settings, engine: Engine) -> Iterator[str]:
-    app = create_app(settings, engine=engine, run_mailer=False)
-    with socket_port() as port:
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        while not server.started:
-            time.sleep(0.05)
-        try:
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            server.should_exit = True
-            thread.join(10)
-
-
-@contextmanager
-def socket_port() -> Iterator[int]:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    yield int(port)
 
 
 @contextmanager
@@ -302,40 +243,26 @@ def captured(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
         sa.event.remove(engine, "before_cursor_execute", before)
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))
-    return ordered[index]
-
-
 def measure(settings: Settings, engine: Engine, slug: str, token: str, runs: int) -> dict[str, Any]:
     url = f"/api/v1/authorities/{slug}/calendar?month={BUSY_MONTH:%Y-%m}"
-    headers = {"Authorization": f"Bearer {token}"}
-    with served(settings, engine) as base, httpx.Client(base_url=base, headers=headers) as http:
-        for _ in range(5):  # warm up: imports, caches, connection pool
-            response = http.get(url)
-            response.raise_for_status()
-        body = response.json()
+    with harness.client(settings, engine, token) as http:
+        body = harness.warm_up(http, url).json()
         with captured(engine) as statements:
             http.get(url).raise_for_status()
-        http_times = []
-        for _ in range(runs):
-            started = time.perf_counter()
-            http.get(url).raise_for_status()
-            http_times.append((time.perf_counter() - started) * 1000)
-    sql_times = []
+        http_times = harness.durations(lambda: http.get(url).raise_for_status(), runs)
     raw = engine.raw_connection()
+
+    def replay() -> None:
+        cursor = raw.cursor()
+        for statement, parameters in statements:
+            cursor.execute(statement, parameters)
+            if cursor.description is not None:
+                cursor.fetchall()
+        cursor.close()
+        raw.rollback()
+
     try:
-        for _ in range(runs):
-            started = time.perf_counter()
-            cursor = raw.cursor()
-            for statement, parameters in statements:
-                cursor.execute(statement, parameters)
-                if cursor.description is not None:
-                    cursor.fetchall()
-            cursor.close()
-            raw.rollback()
-            sql_times.append((time.perf_counter() - started) * 1000)
+        sql_times = harness.durations(replay, runs)
     finally:
         raw.close()
     posts = sum(len(day["posts"]) for day in body["days"])
@@ -343,32 +270,23 @@ def measure(settings: Settings, engine: Engine, slug: str, token: str, runs: int
         "queries": len(statements),
         "posts_in_month": posts,
         "http_p50": statistics.median(http_times),
-        "http_p95": percentile(http_times, 95),
+        "http_p95": harness.percentile(http_times, 95),
         "sql_p50": statistics.median(sql_times),
-        "sql_p95": percentile(sql_times, 95),
+        "sql_p95": harness.percentile(sql_times, 95),
     }
 
 
 def run(database: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
-    log(f"{database}: {url}")
-    if database == "postgresql":
-        reset_postgres(url)
+    harness.log(f"{database}: {url}")
     migrations.upgrade(url)
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        env="test",
-        database_url=url,
-        secret_key="bench-secret-key-" + "x" * 32,
-        encryption_key=Fernet.generate_key().decode(),
-        smtp_host=None,
-    )
+    settings = harness.settings(url)
     engine = make_engine(url)
     try:
         slug, token = seed(engine, posts=args.posts, authorities=args.authorities, heavy=args.heavy)
         result = measure(settings, engine, slug, token, args.runs)
     finally:
         engine.dispose()
-    log(
+    harness.log(
         f"  {result['posts_in_month']} posts in the month, {result['queries']} queries; "
         f"HTTP p50 {result['http_p50']:.1f} ms, p95 {result['http_p95']:.1f} ms; "
         f"SQL alone p50 {result['sql_p50']:.1f} ms, p95 {result['sql_p95']:.1f} ms; "
@@ -378,30 +296,30 @@ def run(database: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--posts", type=int, default=1_000_000)
+def add_size_options(parser: argparse.ArgumentParser, *, posts: int, runs: int) -> None:
+    parser.add_argument("--posts", type=int, default=posts)
     parser.add_argument("--authorities", type=int, default=500)
     parser.add_argument("--heavy", type=int, default=20_000)
-    parser.add_argument("--runs", type=int, default=100)
-    parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get(
-            "BEFFROI_BENCH_POSTGRES_URL",
-            "postgresql+psycopg://postgres@127.0.0.1:5432/bench_calendar",
-        ),
-    )
-    args = parser.parse_args()
+    parser.add_argument("--runs", type=int, default=runs)
+
+
+def announce(args: argparse.Namespace) -> None:
     if args.heavy >= args.posts or args.heavy <= BUSY_EXTRA:
         sys.exit("--heavy must be between 600 and --posts")
-    log(f"Python {sys.version.split()[0]}; {args.posts} posts, {args.authorities} authorities, "
-        f"heavy authority {args.heavy} posts; {args.runs} runs")  # fmt: skip
-    with tempfile.TemporaryDirectory() as tmp:
-        if args.database in ("sqlite", "both"):
-            run("sqlite", f"sqlite:///{Path(tmp) / 'bench.db'}", args)
-        if args.database in ("postgresql", "both"):
-            run("postgresql", args.postgres_url, args)
+    harness.log(
+        f"Python {sys.version.split()[0]}; {args.posts} posts, {args.authorities} authorities, "
+        f"heavy authority {args.heavy} posts; {args.runs} runs"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    add_size_options(parser, posts=1_000_000, runs=100)
+    harness.add_database_options(parser, default="both", postgres="bench_calendar")
+    args = parser.parse_args()
+    announce(args)
+    for database, url in harness.databases(args.database, args.postgres_url):
+        run(database, url, args)
 
 
 if __name__ == "__main__":
