@@ -120,10 +120,13 @@ def client(settings: Settings, engine: Engine, token: str | None = None) -> Iter
     import httpx
 
     from beffroi.app import create_app
+    from beffroi.process import freeze_startup_heap
 
     headers = {"Authorization": f"Bearer {token}"} if token else {}
+    app = create_app(settings, engine=engine, run_mailer=False)
+    freeze_startup_heap()  # as `beffroi serve` and `beffroi api` do
     with (
-        serve(create_app(settings, engine=engine, run_mailer=False)) as base,
+        serve(app) as base,
         httpx.Client(base_url=base, headers=headers) as http,
     ):
         yield http
