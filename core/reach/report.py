@@ -254,9 +254,18 @@ def _grouped(
     return {row[0]: figures(row[1:]) for row in rows}
 
 
-def _total(session: Session, published: sa.Subquery) -> Figures:
-    stmt = sa.select(*_sums(published)).select_from(published)
-    return figures(session.connection().execute(stmt).one())
+def _total(session: Session, published: sa.Subquery) -> tuple[Figures, list[Network]]:
+    """The figures of the whole period, and which of its networks give no impressions."""
+    without = sorted(WITHOUT_IMPRESSIONS)
+    network = published.c.network
+    # Counted in the same pass: one read of the period instead of two.
+    stmt = sa.select(
+        *_sums(published),
+        *(sa.func.count(sa.case((network == n.value, 1))) for n in without),
+    ).select_from(published)
+    row = session.connection().execute(stmt).one()
+    sums = row[: -len(without)]
+    return figures(sums), [n for n, count in zip(without, row[len(sums) :], strict=True) if count]
 
 
 def _names(session: Session, model: Any, authority_id: int) -> dict[int, str]:
@@ -510,19 +519,19 @@ def reach(
     published = _published(authority.id, *_bounds(authority, from_date, to_date))
     followers = _followers(session, authority.id, from_date, to_date)
     days = (to_date - from_date).days + 1
-    networks = session.connection().execute(sa.select(published.c.network).distinct()).scalars()
+    total, networks_without_impressions = _total(session, published)
     return ReachReport(
         authority=authority.slug,
         timezone=authority.timezone,
         from_date=from_date,
         to_date=to_date,
         by=by,
-        total=_total(session, published),
+        total=total,
         groups=_groups(session, authority.id, published, by),
         followers=followers,
         objectives=_objectives(session, authority.id, published, followers, days),
         pillar_mix=_published_mix(session, authority.id, published),
-        networks_without_impressions=sorted({_NETWORKS[n] for n in networks} & WITHOUT_IMPRESSIONS),
+        networks_without_impressions=networks_without_impressions,
     )
 
 
