@@ -696,7 +696,7 @@ def _top_posts(session: Session, published: sa.Subquery, limit: int = 5) -> list
     # The texts, dates, networks and links of the few posts shown only.
     texts: dict[int | None, str] = dict(
         session.connection()
-        .execute(sa.select(col(Post.id), col(Post.text)).where(col(Post.id).in_(ranked)))
+        .execute(sa.select(col(Post.id), col(Post.text)).where(col(Post.id).in_(list(ranked))))
         .all()
     )
     published_at: dict[int, datetime] = {}
@@ -705,7 +705,7 @@ def _top_posts(session: Session, published: sa.Subquery, limit: int = 5) -> list
     details = (
         sa.select(c.post_id, c.published_at, c.network, col(Publication.remote_url))
         .join(Publication, col(Publication.id) == c.publication_id)
-        .where(c.post_id.in_(ranked))
+        .where(c.post_id.in_(list(ranked)))
         .order_by(c.publication_id)
     )
     for post_id, at, network, url in session.connection().execute(details).all():
