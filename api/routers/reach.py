@@ -32,7 +32,7 @@ def get_reach(
     first, last = reach.parse_period(member.authority, from_date, to_date)
     found = reach.reach(session, authority=member.authority, from_date=first, to_date=last, by=by)
     # Built from typed models already: serialised once, not validated again (a year holds
-    # thousands of daily follower counts).
+    # hundreds of follower counts).
     return Response(content=found.model_dump_json(), media_type="application/json")
 
 

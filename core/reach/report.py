@@ -7,8 +7,7 @@ figure is computed; keep them in step.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, cast
@@ -148,31 +147,6 @@ class ReachReport(BaseModel):
     networks_without_impressions: list[Network]
 
 
-@dataclass
-class _Row:
-    """One published publication of the period and its latest snapshot (None before the first)."""
-
-    publication_id: int
-    post_id: int
-    account_id: int
-    network: Network
-    pillar_id: int | None
-    campaign_id: int | None
-    published_at: datetime
-    impressions: int | None
-    likes: int | None
-    reposts: int | None
-    replies: int | None
-    clicks: int | None
-
-    engagements: int = 0
-
-    def __post_init__(self) -> None:
-        self.engagements = (
-            (self.likes or 0) + (self.reposts or 0) + (self.replies or 0) + (self.clicks or 0)
-        )
-
-
 def parse_period(
     authority: Authority, from_date: date | None, to_date: date | None
 ) -> tuple[date, date]:
@@ -185,22 +159,29 @@ def parse_period(
     return from_date, to_date
 
 
-def _rows(session: Session, authority_id: int, start: datetime, end: datetime) -> list[_Row]:
-    stmt = (
+# The figures are summed by the database, grouped as asked: a year is thousands of publications,
+# and building one Python object per publication made the report slow, and slower still now and
+# then (the garbage collector's full passes over them).
+
+
+def _published(authority_id: int, start: datetime, end: datetime) -> sa.Subquery:
+    """The published publications of the period, each with its latest snapshot (no figures
+    before the first)."""
+    return (
         for_authority(
             sa.select(
-                col(Publication.id),
-                col(Publication.post_id),
-                col(Publication.account_id),
-                col(Account.network),
-                col(Post.pillar_id),
-                col(Post.campaign_id),
-                col(Publication.published_at),
-                col(LatestSnapshot.impressions),
-                col(LatestSnapshot.likes),
-                col(LatestSnapshot.reposts),
-                col(LatestSnapshot.replies),
-                col(LatestSnapshot.clicks),
+                col(Publication.id).label("publication_id"),
+                col(Publication.post_id).label("post_id"),
+                col(Publication.account_id).label("account_id"),
+                col(Publication.published_at).label("published_at"),
+                col(Account.network).label("network"),
+                col(Post.pillar_id).label("pillar_id"),
+                col(Post.campaign_id).label("campaign_id"),
+                col(LatestSnapshot.impressions).label("impressions"),
+                col(LatestSnapshot.likes).label("likes"),
+                col(LatestSnapshot.reposts).label("reposts"),
+                col(LatestSnapshot.replies).label("replies"),
+                col(LatestSnapshot.clicks).label("clicks"),
             ),
             authority_id,
         )
@@ -212,83 +193,79 @@ def _rows(session: Session, authority_id: int, start: datetime, end: datetime) -
             col(Publication.published_at) >= start,
             col(Publication.published_at) < end,
         )
-        .order_by(col(Publication.published_at))
+        .subquery("published")
+    )
+
+
+def _sums(published: sa.Subquery) -> list[sa.ColumnElement[Any]]:
+    """The columns `figures` reads, summed over a group of `published` (docs/portee.md § 2)."""
+    c = published.c
+    zero = sa.literal(0)
+    # Interactions = likes + reposts + replies + clicks, a missing figure adding nothing.
+    engaged = (
+        sa.func.coalesce(c.likes, zero)
+        + sa.func.coalesce(c.reposts, zero)
+        + sa.func.coalesce(c.replies, zero)
+        + sa.func.coalesce(c.clicks, zero)
     )
     return [
-        _Row(
-            publication_id=cast(int, r[0]),
-            post_id=r[1],
-            account_id=r[2],
-            network=_NETWORKS[r[3]],
-            pillar_id=r[4],
-            campaign_id=r[5],
-            published_at=cast(datetime, r[6]),
-            impressions=r[7],
-            likes=r[8],
-            reposts=r[9],
-            replies=r[10],
-            clicks=r[11],
-        )
-        for r in session.connection().execute(stmt).all()
+        sa.func.count(),
+        # SUM of nothing but NULLs is NULL: "non fourni", not zero.
+        sa.func.sum(c.impressions),
+        sa.func.count(c.impressions),
+        sa.func.sum(c.likes),
+        sa.func.sum(c.reposts),
+        sa.func.sum(c.replies),
+        sa.func.sum(c.clicks),
+        sa.func.sum(engaged),
+        # The engagement rate's numerator: interactions of the publications with impressions.
+        sa.func.sum(sa.case((c.impressions.is_not(None), engaged))),
     ]
 
 
-def figures(rows: Iterable[_Row]) -> Figures:
-    # Summed in locals and built once: a year is thousands of rows, and setting attributes of a
-    # pydantic model one by one costs ten times more.
-    publications = likes = reposts = replies = engagements = with_impressions = 0
-    engaged_with_impressions = 0
-    impressions: int | None = None
-    clicks: int | None = None
-    for row in rows:
-        engaged = row.engagements
-        publications += 1
-        likes += row.likes or 0
-        reposts += row.reposts or 0
-        replies += row.replies or 0
-        engagements += engaged
-        if row.clicks is not None:
-            clicks = (clicks or 0) + row.clicks
-        if row.impressions is not None:
-            impressions = (impressions or 0) + row.impressions
-            with_impressions += 1
-            engaged_with_impressions += engaged
-    rate = round(100 * engaged_with_impressions / impressions, 2) if impressions else None
+def figures(sums: Sequence[Any] | None) -> Figures:
+    """The figures of a group from the columns of `_sums` (None for an empty group)."""
+    if sums is None:
+        return Figures()
+    publications, impressions, with_impressions, likes, reposts, replies, clicks = sums[:7]
+    engagements, engaged_with_impressions = sums[7:9]
+    impressions = None if impressions is None else int(impressions)
+    rate = round(100 * int(engaged_with_impressions or 0) / impressions, 2) if impressions else None
     return Figures(
-        publications=publications,
+        publications=int(publications),
         impressions=impressions,
-        publications_with_impressions=with_impressions,
-        likes=likes,
-        reposts=reposts,
-        replies=replies,
-        clicks=clicks,
-        engagements=engagements,
+        publications_with_impressions=int(with_impressions),
+        likes=int(likes or 0),
+        reposts=int(reposts or 0),
+        replies=int(replies or 0),
+        clicks=None if clicks is None else int(clicks),
+        engagements=int(engagements or 0),
         engagement_rate=rate,
     )
 
 
-def _links(
-    session: Session,
-    authority_id: int,
-    period: tuple[datetime, datetime],
-    model: type[PostObjective] | type[PostAudience],
-) -> dict[int, list[int]]:
-    """Post id → objective (or audience) ids, for the posts published in `period`."""
-    target = (
-        col(PostObjective.objective_id) if model is PostObjective else col(PostAudience.audience_id)
-    )
-    post_id = col(model.post_id)
-    start, end = period
-    published = for_authority(sa.select(col(Publication.post_id)), authority_id).where(
-        col(Publication.status) == PublicationStatus.published,
-        col(Publication.published_at) >= start,
-        col(Publication.published_at) < end,
-    )
-    found: dict[int, list[int]] = defaultdict(list)
-    links = sa.select(post_id, target).where(post_id.in_(published))
-    for pid, tid in session.connection().execute(links).all():
-        found[pid].append(tid)
-    return found
+def _grouped(
+    session: Session, published: sa.Subquery, key: Any, *joins: tuple[Any, Any]
+) -> dict[Any, Figures]:
+    stmt = sa.select(key, *_sums(published)).select_from(published)
+    for target, on in joins:
+        stmt = stmt.outerjoin(target, on)
+    rows = session.connection().execute(stmt.group_by(key)).all()
+    return {row[0]: figures(row[1:]) for row in rows}
+
+
+def _total(session: Session, published: sa.Subquery) -> tuple[Figures, list[Network]]:
+    """The figures of the whole period, and which of its networks give no impressions."""
+    without = sorted(WITHOUT_IMPRESSIONS)
+    network = published.c.network
+    # Counted in the same pass: one read of the period instead of two.
+    stmt = sa.select(
+        *_sums(published),
+        *(sa.func.count(sa.case((network == n.value, 1))) for n in without),
+    ).select_from(published)
+    row = session.connection().execute(stmt).one()
+    sums = row[: -len(without)]
+    return figures(sums), [n for n, count in zip(without, row[len(sums) :], strict=True) if count]
 
 
 def _names(session: Session, model: Any, authority_id: int) -> dict[int, str]:
@@ -297,68 +274,82 @@ def _names(session: Session, model: Any, authority_id: int) -> dict[int, str]:
 
 
 def _groups(
-    session: Session,
-    authority_id: int,
-    period: tuple[datetime, datetime],
-    rows: Sequence[_Row],
-    by: GroupBy,
+    session: Session, authority_id: int, published: sa.Subquery, by: GroupBy
 ) -> list[Group]:
-    keyed: dict[str, list[_Row]] = defaultdict(list)
-    labels: dict[str, str] = {}
-    networks: dict[str, Network | None] = {}
-    none_label = {
-        GroupBy.pillar: N_("Sans thématique"),
-        GroupBy.objective: N_("Sans objectif"),
-        GroupBy.audience: N_("Sans cible"),
-        GroupBy.campaign: N_("Hors campagne"),
-    }
+    c = published.c
+    groups: list[Group] = []
     if by == GroupBy.network:
-        for row in rows:
-            keyed[row.network.value].append(row)
-            labels[row.network.value] = row.network.label
-            networks[row.network.value] = row.network
+        for value, sums in _grouped(session, published, c.network).items():
+            network = _NETWORKS[value]
+            groups.append(
+                Group(key=network.value, label=network.label, network=network, figures=sums)
+            )
     elif by == GroupBy.account:
         accounts = {
             a.id: a for a in session.exec(for_authority(select(Account), authority_id)).all()
         }
-        for row in rows:
-            key = str(row.account_id)
-            keyed[key].append(row)
-            account = accounts[row.account_id]
-            labels[key] = account.name
-            networks[key] = Network(account.network)
+        for account_id, sums in _grouped(session, published, c.account_id).items():
+            account = accounts[account_id]
+            groups.append(
+                Group(
+                    key=str(account_id),
+                    label=account.name,
+                    network=Network(account.network),
+                    figures=sums,
+                )
+            )
     else:
+        none_label = {
+            GroupBy.pillar: N_("Sans thématique"),
+            GroupBy.objective: N_("Sans objectif"),
+            GroupBy.audience: N_("Sans cible"),
+            GroupBy.campaign: N_("Hors campagne"),
+        }[by]
         model: type = {
             GroupBy.pillar: Pillar,
             GroupBy.objective: Objective,
             GroupBy.audience: Audience,
             GroupBy.campaign: Campaign,
         }[by]
+        if by == GroupBy.pillar:
+            found = _grouped(session, published, c.pillar_id)
+        elif by == GroupBy.campaign:
+            found = _grouped(session, published, c.campaign_id)
+        elif by == GroupBy.objective:
+            # A post serving two objectives counts in each (one joined row each), a post
+            # serving none in "none" (the outer join's NULL).
+            found = _grouped(
+                session,
+                published,
+                col(PostObjective.objective_id),
+                (PostObjective, col(PostObjective.post_id) == c.post_id),
+            )
+        else:
+            found = _grouped(
+                session,
+                published,
+                col(PostAudience.audience_id),
+                (PostAudience, col(PostAudience.post_id) == c.post_id),
+            )
         names = _names(session, model, authority_id)
-        links: dict[int, list[int]] = {}
-        if by == GroupBy.objective:
-            links = _links(session, authority_id, period, PostObjective)
-        elif by == GroupBy.audience:
-            links = _links(session, authority_id, period, PostAudience)
-        for row in rows:
-            if by == GroupBy.pillar:
-                ids: list[int | None] = [row.pillar_id]
-            elif by == GroupBy.campaign:
-                ids = [row.campaign_id]
-            else:
-                # A post serving two objectives counts in each.
-                ids = list(links.get(row.post_id, [])) or [None]
-            for id_ in ids:
-                key = str(id_) if id_ is not None else "none"
-                keyed[key].append(row)
-                labels[key] = names.get(id_, "") if id_ is not None else none_label[by]
-                networks[key] = None
-    groups = [
-        Group(key=key, label=labels[key], network=networks[key], figures=figures(group))
-        for key, group in keyed.items()
-    ]
-    groups.sort(key=lambda g: (g.key == "none", -g.figures.publications, g.label))
+        for id_, sums in found.items():
+            groups.append(
+                Group(
+                    key=str(id_) if id_ is not None else "none",
+                    label=names.get(id_, "") if id_ is not None else none_label,
+                    figures=sums,
+                )
+            )
+    groups.sort(key=lambda g: (g.key == "none", -g.figures.publications, g.label, g.key))
     return groups
+
+
+def _day_number(session: Session, day: Any) -> sa.ColumnElement[int]:
+    """Days since Monday 1 January of year 1: divided by 7, the same number for the days of one
+    ISO week."""
+    if session.connection().dialect.name == "postgresql":
+        return cast(sa.ColumnElement[int], day - date(1, 1, 1))
+    return sa.cast(sa.func.julianday(day) - sa.func.julianday("0001-01-01"), sa.Integer)
 
 
 def _followers(
@@ -369,41 +360,56 @@ def _followers(
         .where(col(Account.network) != Network.manual)
         .order_by(col(Account.name))
     ).all()
-    stmt = (
+    account_id, day = col(AccountSnapshot.account_id), col(AccountSnapshot.day)
+    # The first count of each account and the last of each (account, ISO week): the points of a
+    # long period, and always its first and last counts.
+    ranked = (
         sa.select(
-            col(AccountSnapshot.account_id),
-            col(AccountSnapshot.day),
+            account_id,
+            day,
             col(AccountSnapshot.followers),
+            sa.func.row_number().over(partition_by=account_id, order_by=day).label("nth"),
+            sa.func.row_number()
+            .over(partition_by=(account_id, _day_number(session, day) // 7), order_by=day.desc())
+            .label("nth_from_week_end"),
+            sa.func.row_number()
+            .over(partition_by=account_id, order_by=day.desc())
+            .label("nth_from_end"),
         )
         .where(
             col(AccountSnapshot.authority_id) == authority_id,
-            col(AccountSnapshot.day) >= from_date,
-            col(AccountSnapshot.day) <= to_date,
+            day >= from_date,
+            day <= to_date,
         )
-        .order_by(col(AccountSnapshot.day))
+        .subquery("ranked")
     )
-    points: dict[int, list[tuple[date, int]]] = defaultdict(list)
-    for account_id, day, count in session.connection().execute(stmt).all():
-        points[account_id].append((day, count))
+    r = ranked.c
     weekly = (to_date - from_date).days > WEEKLY_AFTER_DAYS
+    stmt = sa.select(r.account_id, r.day, r.followers, r.nth, r.nth_from_end).order_by(r.day)
+    if weekly:
+        stmt = stmt.where(sa.or_(r.nth == 1, r.nth_from_week_end == 1))
+    points: dict[int, list[FollowerPoint]] = defaultdict(list)
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+    for id_, on, count, nth, nth_from_end in session.connection().execute(stmt).all():
+        points[id_].append(FollowerPoint(day=on, followers=count))
+        if nth == 1:
+            first[id_] = count
+        if nth_from_end == 1:
+            last[id_] = count
     found = []
     for account in accounts:
         assert account.id is not None
-        series = points.get(account.id, [])
-        first = series[0][1] if series else None
-        last = series[-1][1] if series else None
+        start, end = first.get(account.id), last.get(account.id)
         found.append(
             AccountFollowers(
                 account_id=account.id,
                 name=account.name,
                 network=Network(account.network),
-                first=first,
-                last=last,
-                change=last - first if first is not None and last is not None else None,
-                points=[
-                    FollowerPoint(day=day, followers=count)
-                    for day, count in (_weekly(series) if weekly else series)
-                ],
+                first=start,
+                last=end,
+                change=end - start if start is not None and end is not None else None,
+                points=points.get(account.id, []),
             )
         )
     return found
@@ -411,7 +417,8 @@ def _followers(
 
 def _weekly(series: Sequence[tuple[date, int]]) -> list[tuple[date, int]]:
     """The first count, then the last count of each week (ISO weeks): enough for a chart of a
-    long period, a seventh of the points."""
+    long period, a seventh of the points. `_followers` asks the database for these points; this
+    is the rule written plainly, which its tests compare it with."""
     if not series:
         return []
     kept = {}
@@ -424,8 +431,7 @@ def _weekly(series: Sequence[tuple[date, int]]) -> list[tuple[date, int]]:
 def _objectives(
     session: Session,
     authority_id: int,
-    period: tuple[datetime, datetime],
-    rows: Sequence[_Row],
+    published: sa.Subquery,
     followers: Sequence[AccountFollowers],
     days: int,
 ) -> list[ObjectiveProgress]:
@@ -434,24 +440,31 @@ def _objectives(
         .where(col(Objective.active))
         .order_by(col(Objective.name))
     ).all()
-    links = _links(session, authority_id, period, PostObjective)
-    campaign_objective = {
-        c.id: c.objective_id
-        for c in session.exec(for_authority(select(Campaign), authority_id)).all()
+    # The posts serving each objective: linked to it, or in a campaign linked to it; UNION keeps
+    # a post linked both ways once.
+    through_campaign = (
+        for_authority(sa.select(col(Post.id), col(Campaign.objective_id)), authority_id)
+        .join(Campaign, col(Campaign.id) == col(Post.campaign_id))
+        .where(col(Campaign.objective_id).is_not(None))
+    )
+    served = sa.union(
+        sa.select(col(PostObjective.post_id), col(PostObjective.objective_id)), through_campaign
+    ).subquery("served")
+    c = published.c
+    stmt = (
+        sa.select(served.c.objective_id, sa.func.count(sa.distinct(c.post_id)), *_sums(published))
+        .select_from(published)
+        .join(served, served.c.post_id == c.post_id)
+        .group_by(served.c.objective_id)
+    )
+    per_objective = {
+        row[0]: (int(row[1]), figures(row[2:])) for row in session.connection().execute(stmt)
     }
-    per_objective: dict[int, list[_Row]] = defaultdict(list)
-    for row in rows:
-        ids = set(links.get(row.post_id, []))
-        if row.campaign_id is not None and campaign_objective.get(row.campaign_id):
-            ids.add(campaign_objective[row.campaign_id])  # type: ignore[arg-type]
-        for id_ in ids:
-            per_objective[id_].append(row)
     gained = [f.change for f in followers if f.change is not None]
     found = []
     for objective in objectives:
         assert objective.id is not None
-        served = per_objective.get(objective.id, [])
-        sums = figures(served)
+        posts, sums = per_objective.get(objective.id, (0, Figures()))
         metric = KpiMetric(objective.kpi_metric)
         value: int | None = {
             KpiMetric.impressions: sums.impressions,
@@ -459,7 +472,7 @@ def _objectives(
             KpiMetric.engagements: sums.engagements,
             KpiMetric.clicks: sums.clicks,
             KpiMetric.shares: sums.reposts,
-            KpiMetric.posts: len({r.post_id for r in served}),
+            KpiMetric.posts: posts,
             KpiMetric.followers: sum(gained) if gained else None,
         }[metric]
         target = objective.kpi_target * days / PERIOD_DAYS[KpiPeriod(objective.kpi_period)]
@@ -478,10 +491,14 @@ def _objectives(
     return found
 
 
-def _published_mix(session: Session, authority_id: int, rows: Sequence[_Row]) -> list[PillarMix]:
+def _published_mix(session: Session, authority_id: int, published: sa.Subquery) -> list[PillarMix]:
     """Posts published in the period per pillar: a post counts once, whatever its networks."""
-    per_post = {row.post_id: row.pillar_id for row in rows}
-    return pillar_mix(session, authority_id, list(per_post.values()))
+    c = published.c
+    stmt = sa.select(c.pillar_id, sa.func.count(sa.distinct(c.post_id))).group_by(c.pillar_id)
+    pillar_ids: list[int | None] = []
+    for pillar_id, posts in session.connection().execute(stmt).all():
+        pillar_ids += [pillar_id] * int(posts)
+    return pillar_mix(session, authority_id, pillar_ids)
 
 
 def _bounds(authority: Authority, from_date: date, to_date: date) -> tuple[datetime, datetime]:
@@ -497,28 +514,24 @@ def reach(
     from_date: date,
     to_date: date,
     by: GroupBy = GroupBy.network,
-    rows: Sequence[_Row] | None = None,
 ) -> ReachReport:
     assert authority.id is not None
-    period = _bounds(authority, from_date, to_date)
-    if rows is None:
-        rows = _rows(session, authority.id, *period)
+    published = _published(authority.id, *_bounds(authority, from_date, to_date))
     followers = _followers(session, authority.id, from_date, to_date)
     days = (to_date - from_date).days + 1
+    total, networks_without_impressions = _total(session, published)
     return ReachReport(
         authority=authority.slug,
         timezone=authority.timezone,
         from_date=from_date,
         to_date=to_date,
         by=by,
-        total=figures(rows),
-        groups=_groups(session, authority.id, period, rows, by),
+        total=total,
+        groups=_groups(session, authority.id, published, by),
         followers=followers,
-        objectives=_objectives(session, authority.id, period, rows, followers, days),
-        pillar_mix=_published_mix(session, authority.id, rows),
-        networks_without_impressions=sorted(
-            {r.network for r in rows if r.network in WITHOUT_IMPRESSIONS}
-        ),
+        objectives=_objectives(session, authority.id, published, followers, days),
+        pillar_mix=_published_mix(session, authority.id, published),
+        networks_without_impressions=networks_without_impressions,
     )
 
 
@@ -667,57 +680,64 @@ def _count(session: Session, authority: Authority, first: date) -> MonthCount:
     )
 
 
-def _top_posts(session: Session, rows: Sequence[_Row], limit: int = 5) -> list[TopPost]:
-    per_post: dict[int, list[_Row]] = defaultdict(list)
-    for row in rows:
-        per_post[row.post_id].append(row)
-    ranked = sorted(
-        ((post_id, figures(group), group) for post_id, group in per_post.items()),
-        key=lambda item: (-item[1].engagements, -(item[1].impressions or 0), item[0]),
-    )[:limit]
-    # The texts and links of the few posts shown only: the period's rows do not carry them.
-    ids = [post_id for post_id, _, _ in ranked]
+def _top_posts(session: Session, published: sa.Subquery, limit: int = 5) -> list[TopPost]:
+    c = published.c
+    sums = _sums(published)
+    engagements, impressions = sums[7], sums[1]
+    ranked = {
+        row[0]: figures(row[1:])
+        for row in session.connection().execute(
+            sa.select(c.post_id, *sums)
+            .group_by(c.post_id)
+            .order_by(engagements.desc(), sa.func.coalesce(impressions, 0).desc(), c.post_id)
+            .limit(limit)
+        )
+    }
+    # The texts, dates, networks and links of the few posts shown only.
     texts: dict[int | None, str] = dict(
         session.connection()
-        .execute(sa.select(col(Post.id), col(Post.text)).where(col(Post.id).in_(ids)))
+        .execute(sa.select(col(Post.id), col(Post.text)).where(col(Post.id).in_(list(ranked))))
         .all()
     )
-    wanted = {row.publication_id for _, _, group in ranked for row in group}
+    published_at: dict[int, datetime] = {}
+    networks: dict[int, set[Network]] = defaultdict(set)
     urls: dict[int, list[str]] = defaultdict(list)
-    links = (
-        sa.select(col(Publication.post_id), col(Publication.remote_url))
-        .where(col(Publication.id).in_(wanted), col(Publication.remote_url).is_not(None))
-        .order_by(col(Publication.id))
+    details = (
+        sa.select(c.post_id, c.published_at, c.network, col(Publication.remote_url))
+        .join(Publication, col(Publication.id) == c.publication_id)
+        .where(c.post_id.in_(list(ranked)))
+        .order_by(c.publication_id)
     )
-    for post_id, url in session.connection().execute(links).all():
+    for post_id, at, network, url in session.connection().execute(details).all():
+        published_at[post_id] = min(at, published_at.get(post_id, at))
+        networks[post_id].add(_NETWORKS[network])
         if url:
             urls[post_id].append(url)
     return [
         TopPost(
             post_id=post_id,
             text=texts.get(post_id, ""),
-            published_at=min(r.published_at for r in group),
-            networks=sorted({r.network for r in group}),
-            impressions=sums.impressions,
-            engagements=sums.engagements,
+            published_at=published_at[post_id],
+            networks=sorted(networks[post_id]),
+            impressions=figures_.impressions,
+            engagements=figures_.engagements,
             urls=urls.get(post_id, []),
         )
-        for post_id, sums, group in ranked
+        for post_id, figures_ in ranked.items()
     ]
 
 
 def monthly(session: Session, *, authority: Authority, first: date) -> MonthlyReport:
     assert authority.id is not None
     last = month_end(first)
-    start, end = _bounds(authority, first, last)
-    rows = _rows(session, authority.id, start, end)
-    found = reach(session, authority=authority, from_date=first, to_date=last, rows=rows)
+    published = _published(authority.id, *_bounds(authority, first, last))
+    found = reach(session, authority=authority, from_date=first, to_date=last)
     previous = (first - timedelta(days=1)).replace(day=1)
     return MonthlyReport(
         month=first.strftime("%Y-%m"),
         reach=found,
-        by_pillar=_groups(session, authority.id, (start, end), rows, GroupBy.pillar),
-        top_posts=_top_posts(session, rows),
+        by_pillar=_groups(session, authority.id, published, GroupBy.pillar),
+        top_posts=_top_posts(session, published),
         this_month=_count(session, authority, first),
         a_year_before=_count(session, authority, first.replace(year=first.year - 1)),
         previous_month=_count(session, authority, previous),
