@@ -415,19 +415,6 @@ def _followers(
     return found
 
 
-def _weekly(series: Sequence[tuple[date, int]]) -> list[tuple[date, int]]:
-    """The first count, then the last count of each week (ISO weeks): enough for a chart of a
-    long period, a seventh of the points. `_followers` asks the database for these points; this
-    is the rule written plainly, which its tests compare it with."""
-    if not series:
-        return []
-    kept = {}
-    for day, count in series:
-        kept[day.isocalendar()[:2]] = (day, count)
-    found = list(kept.values())
-    return found if found[0] == series[0] else [series[0], *found]
-
-
 def _objectives(
     session: Session,
     authority_id: int,

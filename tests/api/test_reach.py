@@ -207,18 +207,3 @@ def test_other_authorities_see_nothing(
         f"/api/v1/posts/{town.p1.id}/metrics",
     ):
         assert client.get(url, headers=stranger).status_code == 404, url
-
-
-def test_long_periods_give_one_follower_count_a_week() -> None:
-    from datetime import date, timedelta
-
-    from core.reach.report import _weekly
-
-    days = [date(2026, 11, 2) + timedelta(days=n) for n in range(14)]  # Monday to Sunday × 2
-    series = [(day, 1000 + n) for n, day in enumerate(days)]
-    assert _weekly(series) == [
-        (date(2026, 11, 2), 1000),  # the first count of the period
-        (date(2026, 11, 8), 1006),  # Sunday, end of the first week
-        (date(2026, 11, 15), 1013),
-    ]
-    assert _weekly([]) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import cast
 
@@ -13,6 +14,29 @@ from core.posts.models import PostObjective
 from core.reach import report
 from tests.core.reach import world
 from tests.factories import make_followers
+
+
+def weekly(series: Sequence[tuple[date, int]]) -> list[tuple[date, int]]:
+    """The rule for a long period, written plainly: the first count, then the last count of each
+    ISO week (a seventh of the points)."""
+    if not series:
+        return []
+    kept = {}
+    for day, count in series:
+        kept[day.isocalendar()[:2]] = (day, count)
+    found = list(kept.values())
+    return found if found[0] == series[0] else [series[0], *found]
+
+
+def test_the_weekly_rule_on_a_hand_computed_fortnight() -> None:
+    days = [date(2026, 11, 2) + timedelta(days=n) for n in range(14)]  # Monday to Sunday × 2
+    series = [(day, 1000 + n) for n, day in enumerate(days)]
+    assert weekly(series) == [
+        (date(2026, 11, 2), 1000),  # the first count of the period
+        (date(2026, 11, 8), 1006),  # Sunday, end of the first week
+        (date(2026, 11, 15), 1013),
+    ]
+    assert weekly([]) == []
 
 
 def test_a_long_period_gives_the_first_count_then_the_last_of_each_iso_week(
@@ -36,7 +60,7 @@ def test_a_long_period_gives_the_first_count_then_the_last_of_each_iso_week(
     followers = {f.account_id: f for f in found.followers}
     for account_id, series in daily.items():
         counts = followers[account_id]
-        assert [(p.day, p.followers) for p in counts.points] == report._weekly(series)
+        assert [(p.day, p.followers) for p in counts.points] == weekly(series)
         assert (counts.first, counts.last) == (series[0][1], series[-1][1])
         assert counts.change == series[-1][1] - series[0][1]
     # Within 92 days, every daily count.
