@@ -230,8 +230,8 @@ def month(
     start, _ = quotas.day_bounds(first, tz)
     _, end = quotas.day_bounds(last, tz)
     posts = _posts(session, authority.id, start, end)
-    targets = _targets(session, authority.id, start, end)
     accounts = list(session.exec(for_authority(select(Account), authority.id)).all())
+    targets = _targets(session, authority.id, start, end, {a.id: a.network for a in accounts})
     planned = [p for p in posts if p.status not in quotas.NOT_PLANNED]
     planned_ids = {p.id for p in planned}
 
@@ -415,15 +415,15 @@ def _posts(session: Session, authority_id: int, start: datetime, end: datetime) 
 
 
 def _targets(
-    session: Session, authority_id: int, start: datetime, end: datetime
+    session: Session,
+    authority_id: int,
+    start: datetime,
+    end: datetime,
+    networks: dict[int | None, Network],
 ) -> dict[int, list[TargetRead]]:
     stmt = (
-        for_authority(
-            select(Post.id, Publication.account_id, Publication.status, Account.network),
-            authority_id,
-        )
+        for_authority(select(Post.id, Publication.account_id, Publication.status), authority_id)
         .join(Publication, col(Publication.post_id) == col(Post.id))
-        .join(Account, col(Account.id) == col(Publication.account_id))
         .where(
             col(Post.scheduled_at) >= start,
             col(Post.scheduled_at) < end,
@@ -432,17 +432,17 @@ def _targets(
         .order_by(col(Publication.id))
     )
     found: dict[int, list[TargetRead]] = defaultdict(list)
-    # A busy month has thousands of targets but only a few distinct (account, network, status)
-    # values: each is built once, without validation (trusted values from the database), and
-    # shared by the posts that have it. They are never modified.
-    distinct: dict[tuple[int, str, str], TargetRead] = {}
-    for post_id, account_id, status, network in session.exec(stmt).all():
-        key = (account_id, network, status)
+    # A busy month has thousands of targets but only a few distinct (account, status) values:
+    # each is built once, without validation (trusted values from the database), and shared by
+    # the posts that have it. They are never modified.
+    distinct: dict[tuple[int, str], TargetRead] = {}
+    for post_id, account_id, status in session.exec(stmt).all():
+        key = (account_id, status)
         target = distinct.get(key)
         if target is None:
             target = distinct[key] = TargetRead.model_construct(
                 account_id=account_id,
-                network=Network(network),
+                network=networks[account_id],
                 status=PublicationStatus(status),
             )
         found[post_id or 0].append(target)
