@@ -231,7 +231,9 @@ def month(
     _, end = quotas.day_bounds(last, tz)
     posts = _posts(session, authority.id, start, end)
     accounts = list(session.exec(for_authority(select(Account), authority.id)).all())
-    targets = _targets(session, authority.id, start, end, {a.id: a.network for a in accounts})
+    targets = _targets(
+        session, authority.id, start, end, {a.id: Network(a.network) for a in accounts}
+    )
     planned = [p for p in posts if p.status not in quotas.NOT_PLANNED]
     planned_ids = {p.id for p in planned}
 
