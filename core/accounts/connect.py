@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -258,11 +258,30 @@ def check(session: Session, settings: Settings, *, account: Account) -> Account:
             session, account=account, health=AccountHealth.unhealthy, message=error.message
         )
         return account
-    expires = account.token_expires_at
+    assert account.id is not None
+    account_id = account.id
+    renewing = account.token_expires_at is not None and claim_refresh(
+        session, account_id, due_before=clock.now() + REFRESH_AHEAD
+    )
     release(session)
+    try:
+        return _verify(session, settings, account=account, adapter=adapter, renewing=renewing)
+    finally:
+        if renewing:
+            finish_refresh(session, account_id)
+
+
+def _verify(
+    session: Session,
+    settings: Settings,
+    *,
+    account: Account,
+    adapter: NetworkAdapter,
+    renewing: bool,
+) -> Account:
     refreshed: RefreshedCredentials | None = None
     try:
-        if expires is not None and expires - clock.now() < REFRESH_AHEAD:
+        if renewing:
             refreshed = adapter.refresh()
             if refreshed is not None:
                 adapter = registry.build(
@@ -324,25 +343,64 @@ def _save_renewed(
         )
 
 
+REFRESH_LEASE = timedelta(minutes=2)
+
+
+def claim_refresh(session: Session, account_id: int, *, due_before: datetime) -> bool:
+    """Take the right to renew an account's token, if its token expires before `due_before`
+    and no other process holds that right; the caller releases it by writing the result
+    (`finish_refresh`), or it lapses after REFRESH_LEASE if the process died. Networks that
+    rotate refresh tokens (X) refuse the second use of one: two workers renewing the same
+    account at once would leave it marked disconnected."""
+    now = clock.now()
+    claimed = session.execute(
+        sa.update(Account)
+        .where(
+            col(Account.id) == account_id,
+            col(Account.token_expires_at) < due_before,
+            sa.or_(
+                col(Account.refreshing_until).is_(None),
+                col(Account.refreshing_until) < now,
+            ),
+        )
+        .values(refreshing_until=now + REFRESH_LEASE)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(claimed.rowcount)  # type: ignore[attr-defined]
+
+
+def finish_refresh(session: Session, account_id: int) -> None:
+    session.execute(
+        sa.update(Account)
+        .where(col(Account.id) == account_id)
+        .values(refreshing_until=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def refresh_due(engine: Engine, settings: Settings, *, within: timedelta = REFRESH_AHEAD) -> int:
     """Renew every token that expires within `within` (the worker's periodic job calls this).
-    Each account is read, refreshed over the network and written in its own short
-    transactions; one account's failure is recorded on it and does not stop the others.
-    Returns how many tokens were renewed."""
+    Each account is claimed, refreshed over the network and written in its own short
+    transactions; one account's failure is recorded on it and does not stop the others, and an
+    account another worker is renewing is left to it. Returns how many tokens were renewed."""
+    due_before = clock.now() + within
     with session_scope(engine) as session:
         due = list(
             session.exec(
                 select(Account.id).where(
                     col(Account.token_expires_at).is_not(None),
-                    col(Account.token_expires_at) < clock.now() + within,
+                    col(Account.token_expires_at) < due_before,
                     col(Account.credentials_encrypted).is_not(None),
                 )
             )
         )
     renewed = 0
     for account_id in due:
+        assert account_id is not None
         with session_scope(engine) as session:
-            account = session.get(Account, account_id)
+            if not claim_refresh(session, account_id, due_before=due_before):
+                continue  # renewed meanwhile, or being renewed by another worker
+            account = session.get(Account, account_id, populate_existing=True)
             if account is None:
                 continue
             try:
@@ -351,6 +409,7 @@ def refresh_due(engine: Engine, settings: Settings, *, within: timedelta = REFRE
                 accounts.record_health(
                     session, account=account, health=AccountHealth.unhealthy, message=error.message
                 )
+                finish_refresh(session, account_id)
                 continue
         try:
             refreshed = adapter.refresh()
@@ -366,12 +425,12 @@ def refresh_due(engine: Engine, settings: Settings, *, within: timedelta = REFRE
                     accounts.record_health(
                         session, account=account, health=health, message=error.message
                     )
-            continue
-        if refreshed is None:
+                finish_refresh(session, account_id)
             continue
         with session_scope(engine) as session:
+            finish_refresh(session, account_id)
             account = session.get(Account, account_id)
-            if account is not None:
+            if account is not None and refreshed is not None:
                 accounts.store_credentials(
                     session,
                     settings,

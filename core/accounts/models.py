@@ -91,6 +91,9 @@ class Account(AccountBase, table=True):
     # Fernet-encrypted JSON (core.crypto); never logged, never returned by the API.
     credentials_encrypted: str | None = Field(default=None, sa_type=sa.Text)
     token_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Set while one process renews the token (a lease): networks that rotate refresh tokens
+    # refuse a second use of one, so two workers must never renew the same account at once.
+    refreshing_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     health: AccountHealth = Field(default=AccountHealth.unknown, sa_type=sa.String(16))
     health_message: str | None = Field(default=None, max_length=1000)
     last_checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
