@@ -167,6 +167,12 @@ def _pause(engine: Engine, account_id: int, error: RateLimited) -> None:
         pause_account(session, account_id=account_id, until=error.reset_at, reason=error.message)
 
 
+def _paused(engine: Engine, account_id: int) -> bool:
+    """Checked right before each call to the network, as the engine does."""
+    with session_scope(engine) as session:
+        return account_id in paused_accounts(session, clock.now())
+
+
 def _adapter(engine: Engine, settings: Settings, account_id: int) -> NetworkAdapter | None:
     """The account's adapter, or None when it cannot be read now (gone, paused since the due
     list was made by another worker's 429, or not connected)."""
@@ -226,6 +232,11 @@ def _collect_account(
         return
     try:
         for item in items:
+            if _paused(engine, account_id):
+                # A 429 met meanwhile by another worker (publishing or collecting) on this
+                # account, possibly while this adapter was logging in: nothing more reaches it.
+                outcome.skipped_accounts.add(account_id)
+                return
             try:
                 metrics = adapter.metrics(item.remote_id)
             except RateLimited as error:
@@ -298,6 +309,9 @@ def collect_followers(engine: Engine, settings: Settings) -> Outcome:
             outcome.skipped_accounts.add(account_id)
             continue
         try:
+            if _paused(engine, account_id):  # paused while the adapter was logging in
+                outcome.skipped_accounts.add(account_id)
+                continue
             followers = adapter.followers()
         except RateLimited as error:
             _pause(engine, account_id, error)

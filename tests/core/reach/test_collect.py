@@ -3,6 +3,8 @@ over real HTTP (the real client libraries)."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
@@ -13,6 +15,7 @@ from core.accounts.models import Account, Network
 from core.authorities.models import Authority
 from core.config import Settings
 from core.posts.models import Publication
+from core.publishing.engine import pause_account
 from core.publishing.models import AccountPause
 from core.reach import collect
 from core.reach.models import AccountSnapshot, LatestSnapshot, MetricSnapshot
@@ -188,6 +191,49 @@ def test_one_account_failing_or_rate_limited_does_not_stop_the_others(
         s for s in counted if s.publication_id == publications_of(session, gone.id)[healthy.id].id
     ]
     assert (empty.impressions, empty.likes, empty.reposts) == (None, None, None)
+
+
+def test_a_pause_met_by_another_worker_stops_the_collection_between_two_readings(
+    db: Engine, session: Session, database_url: str, sandbox_server: SandboxServer
+) -> None:
+    settings = make_settings(database_url, sandbox_url=sandbox_server.url)
+    sandbox = sandbox_server.sandbox
+    authority = make_authority(session)
+    account = sandbox_account(session, settings, authority, Network.mastodon)
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1, minutes=5)
+    for n in range(3):
+        make_published(
+            session,
+            authority,
+            targets=[account],
+            at=an_hour_ago,
+            remote_ids=[publish(settings, account, f"Marché de Noël, épisode {n}")],
+        )
+    assert account.id is not None
+    before = len(sandbox.account("mastodon", account.remote_id).received)
+    # Each reading takes 0.6 s; the publishing engine meets a 429 on the account during the
+    # first one (another worker, recorded in the shared pause).
+    sandbox.set_knobs("mastodon", account.remote_id, latency=0.6)
+    outcome: list[collect.Outcome] = []
+    collecting = threading.Thread(
+        target=lambda: outcome.append(collect.collect_metrics(db, settings))
+    )
+    collecting.start()
+    time.sleep(0.3)
+    with Session(db) as other:
+        pause_account(
+            other,
+            account_id=account.id,
+            until=datetime.now(UTC) + timedelta(minutes=15),
+            reason="429 reçu par un autre worker",
+        )
+        other.commit()
+    collecting.join(30)
+
+    # At most the reading already on its way reached the account; the others wait the reset.
+    assert len(sandbox.account("mastodon", account.remote_id).received) - before <= 1
+    assert outcome[0].skipped_accounts == {account.id}
+    assert outcome[0].collected <= 1
 
 
 def test_followers_are_read_once_a_day_per_account(
