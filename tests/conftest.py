@@ -229,6 +229,10 @@ def eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+# The browser's own language formats date and time fields and the file picker (the context's
+# locale only sets what pages are told); Chromium reads it from LANGUAGE, and needs Debian's
+# chromium-l10n for French. A French town hall's browsers speak French.
+CHROMIUM_ENV = {**os.environ, "LANGUAGE": "fr"}
 
 
 @pytest.fixture
@@ -258,7 +262,9 @@ def browser() -> Iterator[Any]:
             pytest.fail(message)
         pytest.skip(message)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=CHROMIUM_ENV
+        )
         yield browser
         browser.close()
 
