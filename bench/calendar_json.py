@@ -33,12 +33,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from core import migrations
 from core.accounts.models import Account, Network
 from core.authorities.models import Authority, Membership, Role
 from core.calendar.models import PostingSlot
 from core.config import Settings
-from core.db import make_engine
 from core.editorial.models import Audience, Election, ElectionKind, Pillar
 from core.posts.models import Post, PostAudience, PostStatus, Publication, PublicationStatus
 from core.users import service as users
@@ -280,15 +278,9 @@ def measure(settings: Settings, engine: Engine, slug: str, token: str, runs: int
 
 
 def run(database: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
-    harness.log(f"{database}: {url}")
-    migrations.upgrade(url)
-    settings = harness.settings(url)
-    engine = make_engine(url)
-    try:
+    with harness.migrated(database, url) as (settings, engine):
         slug, token = seed(engine, posts=args.posts, authorities=args.authorities, heavy=args.heavy)
         result = measure(settings, engine, slug, token, args.runs)
-    finally:
-        engine.dispose()
     harness.log(
         f"  {result['posts_in_month']} posts in the month, {result['queries']} queries; "
         f"HTTP p50 {result['http_p50']:.1f} ms, p95 {result['http_p95']:.1f} ms; "

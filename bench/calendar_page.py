@@ -25,9 +25,8 @@ import harness
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from core import migrations, security
+from core import security
 from core.config import Settings
-from core.db import make_engine
 
 PASSWORD = "bench-mot-de-passe"
 
@@ -74,17 +73,11 @@ def measure(settings: Settings, engine: Engine, slug: str, token: str, runs: int
 
 
 def run(database: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
-    harness.log(f"{database}: {url}")
-    migrations.upgrade(url)
-    settings = harness.settings(url, public_url="http://127.0.0.1")
-    engine = make_engine(url)
-    try:
+    with harness.migrated(database, url, public_url="http://127.0.0.1") as (settings, engine):
         slug, token = calendar_json.seed(
             engine, posts=args.posts, authorities=args.authorities, heavy=args.heavy
         )
         result = measure(settings, engine, slug, token, args.runs)
-    finally:
-        engine.dispose()
     harness.log(
         f"  {result['posts_shown']} posts on the page ({result['page_bytes'] // 1024} KiB); "
         f"page p50 {result['page_p50']:.1f} ms, p95 {result['page_p95']:.1f} ms; "

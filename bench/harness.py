@@ -84,6 +84,22 @@ def settings(url: str, **overrides: Any) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
+@contextmanager
+def migrated(name: str, url: str, **overrides: Any) -> Iterator[tuple[Settings, Engine]]:
+    """The database `url` brought to the migrations' head (so with their indexes), its settings
+    and an engine, disposed of afterwards. `name` is what the log calls it."""
+    from core import migrations
+    from core.db import make_engine
+
+    log(f"{name}: {url}")
+    migrations.upgrade(url)
+    engine = make_engine(url)
+    try:
+        yield settings(url, **overrides), engine
+    finally:
+        engine.dispose()
+
+
 # --- serving ------------------------------------------------------------------------------------
 
 

@@ -30,11 +30,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from core import migrations
 from core.accounts.models import Account, Network
 from core.authorities.models import Authority, Membership, Role
 from core.config import Settings
-from core.db import make_engine
 from core.editorial.models import Audience, Campaign, KpiMetric, KpiPeriod, Objective, Pillar
 from core.posts.models import (
     Post,
@@ -226,17 +224,11 @@ def measure(settings: Settings, engine: Engine, slug: str, token: str, runs: int
 
 
 def run(database: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
-    harness.log(f"{database}: {url}")
-    migrations.upgrade(url)
-    settings = harness.settings(url)
-    engine = make_engine(url)
-    try:
+    with harness.migrated(database, url) as (settings, engine):
         started = time.perf_counter()
         slug, token, counts = seed(engine, args)
         harness.log(f"  seeded in {time.perf_counter() - started:.0f} s: {counts}")
         result = measure(settings, engine, slug, token, args.runs)
-    finally:
-        engine.dispose()
     harness.log(
         f"  {result['publications_in_year']} publications in the year; "
         f"HTTP p50 {result['p50']:.1f} ms, p95 {result['p95']:.1f} ms; "
