@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
@@ -233,22 +233,35 @@ def _quotas(
     timezone: str,
     targets: Sequence[Target],
 ) -> list[Finding]:
+    """Over an account's daily quota with the posts on their way out: an error. Over it only
+    with the day's drafts as well: a warning, since a draft that may never go out must not stop
+    a post that will."""
     day = instant.astimezone(ZoneInfo(timezone)).date()
     start, end = quotas.day_bounds(day, timezone)
-    planned = quotas.planned_between(
-        session,
-        authority_id=post.authority_id,
-        account_ids=[t.account.id for t in targets if t.account.id is not None],
-        start=start,
-        end=end,
-        excluding_post_id=post.id,
-    )
+    scope: dict[str, Any] = {
+        "authority_id": post.authority_id,
+        "account_ids": [t.account.id for t in targets if t.account.id is not None],
+        "start": start,
+        "end": end,
+        "excluding_post_id": post.id,
+    }
+    going_out = quotas.planned_between(session, **scope, without_drafts=True)
+    with_drafts = quotas.planned_between(session, **scope)
     found = []
     for target in targets:
         limit = quotas.quota_of(target.account)
         assert target.account.id is not None
-        count = planned.get(target.account.id, 0) + 1
-        if limit is not None and count > limit:
+        if limit is None:
+            continue
+        values: dict[str, Any] = {
+            "account": target.account.name,
+            "network": target.network.label,
+            "limit": limit,
+            "day": timing.day_label(day),
+        }
+        count = going_out.get(target.account.id, 0) + 1
+        drafted = with_drafts.get(target.account.id, 0) + 1
+        if count > limit:
             found.append(
                 f.error(
                     "daily_quota",
@@ -258,11 +271,23 @@ def _quotas(
                     ),
                     figure=f"{count} / {limit}",
                     account_id=target.account.id,
-                    account=target.account.name,
-                    network=target.network.label,
                     count=count,
-                    limit=limit,
-                    day=timing.day_label(day),
+                    **values,
+                )
+            )
+        elif drafted > limit:
+            found.append(
+                f.warning(
+                    "daily_quota_drafts",
+                    N_(
+                        "« {account} » ({network}) aurait {count} publications le {day} avec les "
+                        "brouillons prévus ce jour-là, pour {limit} au plus par jour : certains "
+                        "devront changer de jour."
+                    ),
+                    figure=f"{drafted} / {limit}",
+                    account_id=target.account.id,
+                    count=drafted,
+                    **values,
                 )
             )
     return found

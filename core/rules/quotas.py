@@ -57,10 +57,13 @@ def planned_between(
     start: datetime,
     end: datetime,
     excluding_post_id: int | None = None,
+    without_drafts: bool = False,
 ) -> dict[int, int]:
-    """Posts planned per account between two instants (drafts included: they are in the plan)."""
+    """Posts planned per account between two instants: drafts included (they are in the plan)
+    unless `without_drafts`, which counts only the posts on their way out."""
     if not account_ids:
         return {}
+    left_out = (*NOT_PLANNED, PostStatus.draft) if without_drafts else NOT_PLANNED
     # From the posts of the period (index on authority and time) to their publications: the
     # other way round reads every publication of the authority.
     stmt = (
@@ -71,7 +74,7 @@ def planned_between(
         .where(
             col(Post.scheduled_at) >= start,
             col(Post.scheduled_at) < end,
-            col(Post.status).not_in(NOT_PLANNED),
+            col(Post.status).not_in(left_out),
             col(Publication.account_id).in_(account_ids),
             col(Publication.status) != PublicationStatus.cancelled,
         )

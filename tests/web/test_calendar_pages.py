@@ -329,6 +329,9 @@ def test_refused_moves_change_nothing(client: TestClient, session: Session, froz
     draft: Post = data["draft"]  # type: ignore[assignment]
     published = make_post(session, data["town"], targets=[data["mastodon"]],  # type: ignore[arg-type]
                           scheduled_at=at(1, 7), status=PostStatus.published)  # fmt: skip
+    # Submitted for approval: on its way out, so it takes X's one post of 15 December.
+    make_post(session, data["town"], targets=[data["x"]], scheduled_at=at(15, 18),  # type: ignore[arg-type]
+              status=PostStatus.in_review)  # fmt: skip
     sign_in(client, data["editor"].email)  # type: ignore[attr-defined]
 
     cases = [
@@ -337,8 +340,10 @@ def test_refused_moves_change_nothing(client: TestClient, session: Session, froz
         (approved, {"date": "2026-12-32", "time": "10:00"}, 422, "Indiquez la nouvelle date"),
         (approved, {"date": "", "time": "10:00"}, 422, "Indiquez la nouvelle date"),
         (approved, {"date": "2026-12-10", "time": "25:00"}, 422, "Indiquez la nouvelle date"),
-        # X allows one post a day here: the draft already takes 3 December's.
-        (draft, {"date": "2026-12-15", "time": "18:00"}, 200, None),
+        # X allows one post a day here; a draft does not take it (a warning, not a refusal).
+        (draft, {"date": "2026-12-16", "time": "18:00"}, 200, None),
+        (approved, {"date": "2026-12-16", "time": "09:00"}, 200, None),
+        (approved, {"date": "2026-12-03", "time": "12:15"}, 200, None),
         (approved, {"date": "2026-12-15", "time": "09:00"}, 409,
          "« X mairie » (X) aurait 2 publications le 15 décembre 2026, pour 1 au plus par jour"),
         (published, {"date": "2026-12-10", "time": "10:00"}, 409, "ne peut plus être modifiée"),

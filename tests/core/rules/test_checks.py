@@ -110,7 +110,14 @@ def test_daily_quota_default_and_override(session: Session, settings: Settings) 
     strict = make_account(session, town, network=Network.mastodon, daily_quota=2)
     day = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
     for n in range(17):
-        make_post(session, town, targets=[x], scheduled_at=day + timedelta(minutes=n))
+        make_post(
+            session,
+            town,
+            targets=[x],
+            scheduled_at=day + timedelta(minutes=n),
+            status=PostStatus.approved if n % 2 else PostStatus.in_review,
+        )
+    # The strict account's posts of the day are drafts: over its quota only with them.
     make_post(session, town, targets=[strict], scheduled_at=day)
     make_post(session, town, targets=[strict], scheduled_at=day, status=PostStatus.cancelled)
     # The day is the authority's local day: 23:30 UTC on the 2nd is the 3rd in Paris.
@@ -123,12 +130,33 @@ def test_daily_quota_default_and_override(session: Session, settings: Settings) 
     post = make_post(session, town, targets=[x, strict], scheduled_at=day + timedelta(hours=5))
     with clock.frozen(NOW):
         found = rules.check_post(session, settings, post)
-    assert _codes(found) == [("daily_quota", "error", x.id), ("daily_quota", "error", strict.id)]
+    assert _codes(found) == [
+        ("daily_quota", "error", x.id),
+        ("daily_quota_drafts", "warning", strict.id),
+    ]
     assert [x.figure for x in found] == ["18 / 17", "3 / 2"]
     assert found[0].message.endswith(
         "aurait 18 publications le 3 décembre 2026, pour 17 au plus par jour : choisissez un "
         "autre jour."
     )
+    assert found[1].message.endswith(
+        "aurait 3 publications le 3 décembre 2026 avec les brouillons prévus ce jour-là, pour 2 "
+        "au plus par jour : certains devront changer de jour."
+    )
+
+    # Another post of the day submitted for approval: with it, the posts on their way out reach
+    # the quota without passing it; with the drafts, the day is further over.
+    draft = make_post(session, town, targets=[strict], scheduled_at=day + timedelta(hours=1))
+    draft.status = PostStatus.in_review
+    session.add(draft)
+    session.commit()
+    with clock.frozen(NOW):
+        found = rules.check_post(session, settings, post)
+    assert _codes(found) == [
+        ("daily_quota", "error", x.id),
+        ("daily_quota_drafts", "warning", strict.id),
+    ]
+    assert [x.figure for x in found] == ["18 / 17", "4 / 2"]
 
 
 @pytest.fixture
