@@ -5,7 +5,6 @@ and school holidays, free posting slots and, in a pre-electoral period, the regu
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -241,7 +240,8 @@ def month(
     per_account_day: Counter[tuple[date, int]] = Counter()
     taken: set[tuple[int, datetime]] = set()
     busy_days: set[date] = set()
-    instants: list[tuple[int, datetime]] = []
+    # Each account's planned times, in order (the posts come ordered by time).
+    times: dict[int, list[datetime]] = defaultdict(list)
     for post in posts:
         local = post.scheduled_at.astimezone(zone)
         post_targets = targets.get(post.id, [])
@@ -251,7 +251,7 @@ def month(
                 if target.status != PublicationStatus.cancelled:
                     per_account_day[(local.date(), target.account_id)] += 1
                     taken.add((target.account_id, post.scheduled_at))
-                    instants.append((target.account_id, post.scheduled_at))
+                    times[target.account_id].append(post.scheduled_at)
         if only_author_id is not None and post.author_id != only_author_id:
             continue
         by_day[local.date()].append(
@@ -325,7 +325,7 @@ def month(
         ),
         empty_days=[d.date for d in days if d.date not in busy_days],
         abandoned_accounts=_gaps(
-            session, settings, authority.id, accounts, planned, targets, first, last, tz, start
+            session, settings, authority.id, accounts, times, first, last, tz, start
         ),
         over_quota=over,
         pre_electoral_periods=[_window(w) for w in periods],
@@ -334,7 +334,7 @@ def month(
         school_holidays=school,
         free_slots=sum(len(v) for v in free.values()),
         regularity=_regularity(
-            session, settings, authority, accounts, periods, first, last, instants
+            session, settings, authority, accounts, periods, first, last, per_account_day
         )
         if periods
         else None,
@@ -539,29 +539,24 @@ def _gaps(
     settings: Settings,
     authority_id: int,
     accounts: Sequence[Account],
-    planned: Sequence[_Post],
-    targets: dict[int, list[TargetRead]],
+    times: dict[int, list[datetime]],
     first: date,
     last: date,
     tz: str,
     start: datetime,
 ) -> list[Gap]:
-    """Stretches of more than N days without any post for an account, within the month."""
+    """Stretches of more than N days without any post for an account, within the month, from
+    each account's planned times in the month (in order)."""
     zone = ZoneInfo(tz)
     limit = settings.abandoned_account_days
     before = _last_before(session, authority_id, [a.id for a in accounts if a.id], start)
-    times: dict[int, list[datetime]] = defaultdict(list)
-    for post in planned:
-        for target in targets.get(post.id, []):
-            if target.status != PublicationStatus.cancelled:
-                times[target.account_id].append(post.scheduled_at)
     found = []
     _, month_stop = quotas.day_bounds(last, tz)
     for account in accounts:
         assert account.id is not None
         previous = before.get(account.id)
         origin = previous or account.created_at
-        for moment in [*sorted(times.get(account.id, [])), month_stop]:
+        for moment in [*times.get(account.id, []), month_stop]:
             days = (moment - origin).days
             if days > limit:
                 since = max(origin.astimezone(zone).date() + timedelta(days=1), first)
@@ -652,8 +647,9 @@ def _regularity(
     periods: Sequence[electoral.Window],
     first: date,
     last: date,
-    month_instants: Sequence[tuple[int, datetime]],
+    month_days: Counter[tuple[date, int]],
 ) -> Regularity:
+    """`month_days`: the month's planned publications per (local day, account)."""
     assert authority.id is not None
     tz = authority.timezone
     period = min(periods, key=lambda w: w.starts_at)
@@ -676,24 +672,27 @@ def _regularity(
         monday += timedelta(days=7)
     per_week: list[Counter[int]] = [Counter() for _ in weeks]
     if weeks:
-        # The month's own publications are known already; only the days of its first and last
-        # weeks outside the month are read.
+        # A local day belongs to the week of its Monday. The month's own days are counted
+        # already; only the days of its first and last weeks outside the month are read.
+        week_of = {w[0]: index for index, w in enumerate(weeks)}
+        day_counts = Counter(month_days)
         month_start, _ = quotas.day_bounds(first, tz)
         _, month_stop = quotas.day_bounds(last, tz)
-        edges = [(weeks[0][1], month_start), (month_stop, weeks[-1][2])]
-        around = [
-            pair
-            for edge_start, edge_end in edges
-            if edge_start < edge_end
-            for pair in quotas.planned_instants(
-                session, authority_id=authority.id, account_ids=ids, start=edge_start, end=edge_end
-            )
-        ]
-        starts = [w[1] for w in weeks]
-        for account_id, at in [*month_instants, *around]:
-            index = bisect.bisect_right(starts, at) - 1
-            if 0 <= index < len(weeks) and at < weeks[index][2]:
-                per_week[index][account_id] += 1
+        zone = ZoneInfo(tz)
+        for edge_start, edge_end in [(weeks[0][1], month_start), (month_stop, weeks[-1][2])]:
+            if edge_start < edge_end:
+                for account_id, at in quotas.planned_instants(
+                    session,
+                    authority_id=authority.id,
+                    account_ids=ids,
+                    start=edge_start,
+                    end=edge_end,
+                ):
+                    day_counts[(at.astimezone(zone).date(), account_id)] += 1
+        for (day, account_id), n in day_counts.items():
+            index = week_of.get(day - timedelta(days=day.weekday()))
+            if index is not None:
+                per_week[index][account_id] += n
     figures = []
     for account in accounts:
         assert account.id is not None
