@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/publish.py [--database sqlite|postgresql|both] [--postgres-url URL]
         [--rate 1000] [--minutes 5] [--burst 5000] [--authorities 1000] [--future 1000000]
-        [--latency 0.15] [--concurrency 64]
+        [--latency 0.15] [--concurrency 64] [--parts burst,steady,memory]
 
 The issue's sizes are the defaults; smaller ones can be given (docs/benchmarks.md says which were
 run). The sandboxes (every network's, one uvicorn server in this process) answer each call after
@@ -309,31 +309,36 @@ def run(database: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
         workers = start_workers(workers_count, url, sandbox_url, args.concurrency)
         try:
             time.sleep(3)  # let the workers start
-            # (b) burst
-            due_b = now() + timedelta(seconds=5)
-            items = [(accounts[i % len(accounts)], f"burst {i}", due_b) for i in range(args.burst)]
-            seed_publications(engine, items)
-            got = wait_for(sandbox, accounts, "burst ", args.burst, timeout=300)
-            results["burst"] = lateness({t: d for _, t, d in items}, got)
-
-            # (a) steady
-            total = int(args.rate * args.minutes)
-            first = now() + timedelta(seconds=10)
-            spacing = 60.0 / args.rate
-            items = [
-                (
-                    accounts[i % len(accounts)],
-                    f"steady {i}",
-                    first + timedelta(seconds=i * spacing),
-                )
-                for i in range(total)
-            ]
-            seed_publications(engine, items)
-            got = wait_for(sandbox, accounts, "steady ", total, timeout=args.minutes * 60 + 120)
-            results["steady"] = lateness({t: d for _, t, d in items}, got)
+            # (b) burst, then (a) steady
+            if "burst" in args.parts:
+                due_b = now() + timedelta(seconds=5)
+                items = [
+                    (accounts[i % len(accounts)], f"burst {i}", due_b) for i in range(args.burst)
+                ]
+                seed_publications(engine, items)
+                got = wait_for(sandbox, accounts, "burst ", args.burst, timeout=300)
+                results["burst"] = lateness({t: d for _, t, d in items}, got)
+            if "steady" in args.parts:
+                total = int(args.rate * args.minutes)
+                first = now() + timedelta(seconds=10)
+                spacing = 60.0 / args.rate
+                items = [
+                    (
+                        accounts[i % len(accounts)],
+                        f"steady {i}",
+                        first + timedelta(seconds=i * spacing),
+                    )
+                    for i in range(total)
+                ]
+                seed_publications(engine, items)
+                got = wait_for(sandbox, accounts, "steady ", total, timeout=args.minutes * 60 + 120)
+                results["steady"] = lateness({t: d for _, t, d in items}, got)
         finally:
             stop_workers(workers)
 
+        if "memory" not in args.parts:
+            engine.dispose()
+            return results
         # memory with many future publications
         future = now() + timedelta(days=365)
         items = [
@@ -364,6 +369,12 @@ def main() -> None:
     parser.add_argument("--future", type=int, default=1_000_000)
     parser.add_argument("--latency", type=float, default=0.15)
     parser.add_argument("--concurrency", type=int, default=64, help="per worker and per network")
+    parser.add_argument(
+        "--parts",
+        type=lambda v: set(v.split(",")),
+        default={"burst", "steady", "memory"},
+        help="which measurements to run, comma-separated: burst, steady, memory",
+    )
     args = parser.parse_args()
 
     databases = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
