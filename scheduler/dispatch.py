@@ -1,10 +1,14 @@
 """The dispatcher: claims due publications and publishes them on a bounded thread pool.
 
 It ticks at most every `publish_tick_seconds` (0.5 s) and wakes up exactly at the next due time it
-knows of, so a publication goes out within a second of its time. Concurrency is bounded in total
-(`publish_concurrency`) and per network (`publish_network_concurrency`); an account never has two
-publications in flight (the claim sees to it). A slow network fills only its own slots: the
-others keep being claimed and published.
+knows of, so a publication goes out within a second of its time. The database work is done in
+batches, off the sending threads: each tick claims what the free slots allow and prepares all of
+it (attempt rows included) in one transaction, after committing in one transaction the results
+of the publications that went out since the last tick (core.publishing.engine.ResultWriter). The
+sending threads only call the networks (and write the rarer outcomes: errors, reconciliation).
+Concurrency is bounded in total (`publish_concurrency`) and per network
+(`publish_network_concurrency`); an account never has two publications in flight (the claim sees
+to it). A slow network fills only its own slots: the others keep being claimed and published.
 
 No APScheduler job per post: the database is the source of truth, and any number of processes
 run a dispatcher side by side.
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -27,8 +32,13 @@ from core.db import session_scope
 from core.publishing import claim as claims
 from core.publishing import engine as publishing
 from core.workers.service import this_worker_name
+from networks import registry
 
 log = logging.getLogger(__name__)
+
+# When woken by a publication that ended, wait this long since the last tick before claiming
+# again, so that the slots freed meanwhile are claimed and prepared together.
+GATHER_SECONDS = 0.02
 
 PUBLISHED_NETWORKS = tuple(Network)
 
@@ -45,7 +55,8 @@ class Dispatcher:
         self.engine = engine
         self.settings = settings
         self.worker = worker or this_worker_name()
-        self.adapter_for = adapter_for
+        self.adapters = publishing.AdapterCache(adapter_for or registry.adapter_for)
+        self.results = publishing.ResultWriter(engine, worker=self.worker)
         self.pool = ThreadPoolExecutor(
             max_workers=settings.publish_concurrency, thread_name_prefix="publish"
         )
@@ -75,6 +86,7 @@ class Dispatcher:
         if self._thread is not None:
             self._thread.join(timeout)
         self.pool.shutdown(wait=True)
+        self.results.flush()
         released = claims.release(self.engine, worker=self.worker)
         if released:
             log.info("%s publication(s) rendue(s) à la file.", released)
@@ -88,13 +100,17 @@ class Dispatcher:
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
+            ticked = time.monotonic()
             try:
                 self.tick()
                 wait = self._until_next_due()
             except Exception:  # the database went away for a moment: try again next tick
                 log.exception("Le répartiteur de publications a échoué ; nouvel essai.")
                 wait = self.tick_seconds
-            self._wake.wait(wait)
+            if self._wake.wait(wait) and not self._stopping.is_set():
+                pause = ticked + GATHER_SECONDS - time.monotonic()
+                if pause > 0:
+                    time.sleep(pause)
             self._wake.clear()
 
     def _until_next_due(self) -> float:
@@ -110,7 +126,10 @@ class Dispatcher:
         return min(self.tick_seconds, seconds)
 
     def tick(self) -> int:
-        """Claim what the free slots allow and start publishing it; returns how many."""
+        """Write the results that came back, claim what the free slots allow and start
+        publishing it; returns how many were claimed."""
+        # First: an account whose publication went out is free for its next one.
+        self.results.flush()
         with self._lock:
             free_total = self.settings.publish_concurrency - sum(self._in_flight.values())
             free = {
@@ -127,49 +146,69 @@ class Dispatcher:
             claimed = claims.claim_with_networks(
                 self.engine, worker=self.worker, lease=self.lease, limit=free_total
             )
-            for publication_id, network in claimed:
-                self._start(publication_id, network)
-            return len(claimed)
-        started = 0
-        for network in open_networks:
-            limit = min(free[network], free_total - started)
-            if limit <= 0:
-                break
-            ids = claims.claim(
-                self.engine, worker=self.worker, lease=self.lease, limit=limit, network=network
-            )
-            for publication_id in ids:
-                self._start(publication_id, network)
-            started += len(ids)
-        return started
+        else:
+            claimed = []
+            for network in open_networks:
+                limit = min(free[network], free_total - len(claimed))
+                if limit <= 0:
+                    break
+                ids = claims.claim(
+                    self.engine, worker=self.worker, lease=self.lease, limit=limit, network=network
+                )
+                claimed.extend((publication_id, network) for publication_id in ids)
+        if claimed:
+            self._start(claimed)
+        return len(claimed)
 
-    def _start(self, publication_id: int, network: Network) -> None:
+    def _start(self, claimed: list[tuple[int, Network]]) -> None:
         with self._lock:
-            self._in_flight[network] += 1
+            self._in_flight.update(network for _, network in claimed)
         try:
-            self.pool.submit(self._run, publication_id, network)
-        except RuntimeError:  # the pool is shutting down: give it back
-            with self._lock:
-                self._in_flight[network] -= 1
-            claims.release(self.engine, worker=self.worker, ids=[publication_id])
-
-    def _run(self, publication_id: int, network: Network) -> None:
-        try:
-            kwargs = {"adapter_for": self.adapter_for} if self.adapter_for else {}
-            result = publishing.publish(
+            prepared = publishing.prepare(
                 self.engine,
                 self.settings,
-                publication_id=publication_id,
+                [publication_id for publication_id, _ in claimed],
                 worker=self.worker,
-                **kwargs,
+                adapter_for=self.adapters,
+            )
+        except Exception:
+            # Nothing was written: the claims stay until their lease passes.
+            with self._lock:
+                self._in_flight.subtract(network for _, network in claimed)
+            raise
+        for publication_id, network in claimed:
+            job = prepared.get(publication_id)
+            if not isinstance(job, publishing.Job):
+                # Ended in the preparation (failed, delivered, parked, lost), or left claimed.
+                self._done(network)
+                continue
+            try:
+                self.pool.submit(self._run, job, network)
+            except RuntimeError:  # the pool is shutting down: give it back
+                self._done(network)
+                claims.release(self.engine, worker=self.worker, ids=[publication_id])
+
+    def _done(self, network: Network) -> None:
+        with self._lock:
+            self._in_flight[network] -= 1
+
+    def _run(self, job: publishing.Job, network: Network) -> None:
+        try:
+            result = publishing.send(
+                self.engine,
+                self.settings,
+                job,
+                worker=self.worker,
+                writer=self.results,
+                adapters=self.adapters,
             )
             if result == publishing.Result.published:
                 with self._lock:
                     self.published += 1
         except Exception:
             # Left claimed: the lease passes and another worker reconciles and takes over.
-            log.exception("Publication %s : échec inattendu du worker", publication_id)
+            log.exception("Publication %s : échec inattendu du worker", job.publication_id)
+            self.adapters.forget(job.account_id)
         finally:
-            with self._lock:
-                self._in_flight[network] -= 1
+            self._done(network)
             self._wake.set()
