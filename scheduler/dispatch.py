@@ -6,9 +6,15 @@ batches, off the sending threads: each tick claims what the free slots allow and
 it (attempt rows included) in one transaction, after committing in one transaction the results
 of the publications that went out since the last tick (core.publishing.engine.ResultWriter). The
 sending threads only call the networks (and write the rarer outcomes: errors, reconciliation).
-Concurrency is bounded in total (`publish_concurrency`) and per network
-(`publish_network_concurrency`); an account never has two publications in flight (the claim sees
-to it). A slow network fills only its own slots: the others keep being claimed and published.
+
+Calls are bounded in total (`publish_concurrency`) and per network (`publish_network_concurrency`);
+an account never has two publications in flight (the claim sees to it). A slow network fills only
+its own slots: the others keep being claimed and published. The dispatcher claims and prepares up
+to half as many publications again as it may send at once (`AHEAD`), kept ready in memory: a
+sending thread that finishes starts the next ready one at once, instead of waiting for the next
+tick. Right before a ready publication is sent, its account is checked again against the
+rate-limit pauses (read at every tick, and the ones this worker meets at once); a paused one is
+not sent, and its attempt, not begun, is withdrawn.
 
 No APScheduler job per post: the database is the source of truth, and any number of processes
 run a dispatcher side by side.
@@ -19,7 +25,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -42,6 +48,9 @@ GATHER_SECONDS = 0.02
 
 PUBLISHED_NETWORKS = tuple(Network)
 
+# How many publications are claimed and prepared ahead, as a share of the calls allowed at once.
+AHEAD = 0.5
+
 
 class Dispatcher:
     def __init__(
@@ -63,7 +72,11 @@ class Dispatcher:
         self.lease = timedelta(seconds=settings.publish_lease_seconds)
         self.tick_seconds = settings.publish_tick_seconds
         self._lock = threading.Lock()
+        # Claimed by this dispatcher and not finished (ready or being sent), and being sent.
         self._in_flight: Counter[Network] = Counter()
+        self._sending: Counter[Network] = Counter()
+        self._ready: dict[Network, deque[publishing.Job]] = {n: deque() for n in Network}
+        self._paused: frozenset[int] = frozenset()
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -85,7 +98,17 @@ class Dispatcher:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        # What was claimed is sent: the ready publications start as the calls under way end.
+        deadline = time.monotonic() + self.lease.total_seconds()
+        while self.in_flight and time.monotonic() < deadline:
+            time.sleep(0.02)
         self.pool.shutdown(wait=True)
+        with self._lock:
+            ready = [job for jobs in self._ready.values() for job in jobs]
+            for jobs in self._ready.values():
+                jobs.clear()
+        for job in ready:
+            publishing.withdraw(self.engine, job, worker=self.worker)
         self.results.flush()
         released = claims.release(self.engine, worker=self.worker)
         if released:
@@ -131,9 +154,16 @@ class Dispatcher:
         # First: an account whose publication went out is free for its next one.
         self.results.flush()
         with self._lock:
-            free_total = self.settings.publish_concurrency - sum(self._in_flight.values())
+            waiting = any(self._ready.values())
+        if waiting:
+            with session_scope(self.engine) as session:
+                self._paused = frozenset(publishing.paused_accounts(session, clock.now()))
+        total = self.settings.publish_concurrency
+        per_network = self.settings.publish_network_concurrency
+        with self._lock:
+            free_total = total + int(total * AHEAD) - sum(self._in_flight.values())
             free = {
-                network: self.settings.publish_network_concurrency - self._in_flight[network]
+                network: per_network + int(per_network * AHEAD) - self._in_flight[network]
                 for network in PUBLISHED_NETWORKS
             }
         if free_total <= 0 or self._stopping.is_set():
@@ -176,24 +206,48 @@ class Dispatcher:
             with self._lock:
                 self._in_flight.subtract(network for _, network in claimed)
             raise
-        for publication_id, network in claimed:
-            job = prepared.get(publication_id)
-            if not isinstance(job, publishing.Job):
-                # Ended in the preparation (failed, delivered, parked, lost), or left claimed.
-                self._done(network)
-                continue
-            try:
-                self.pool.submit(self._run, job, network)
-            except RuntimeError:  # the pool is shutting down: give it back
-                self._done(network)
-                claims.release(self.engine, worker=self.worker, ids=[publication_id])
-
-    def _done(self, network: Network) -> None:
         with self._lock:
-            self._in_flight[network] -= 1
+            for publication_id, network in claimed:
+                job = prepared.get(publication_id)
+                if isinstance(job, publishing.Job):
+                    self._ready[network].append(job)
+                else:
+                    # Ended in the preparation (failed, delivered, parked, lost), or left claimed.
+                    self._in_flight[network] -= 1
+        self._send_ready()
 
-    def _run(self, job: publishing.Job, network: Network) -> None:
+    def _send_ready(self) -> None:
+        """Start sending ready publications, as far as the limits on calls allow."""
+        while True:
+            with self._lock:
+                job = self._next_ready()
+            if job is None:
+                return
+            try:
+                self.pool.submit(self._run, job)
+            except RuntimeError:  # the pool is shutting down: stop() withdraws the others
+                with self._lock:
+                    self._sending[job.network] -= 1
+                    self._in_flight[job.network] -= 1
+                publishing.withdraw(self.engine, job, worker=self.worker)
+                return
+
+    def _next_ready(self) -> publishing.Job | None:
+        if sum(self._sending.values()) >= self.settings.publish_concurrency:
+            return None
+        for network, jobs in self._ready.items():
+            if jobs and self._sending[network] < self.settings.publish_network_concurrency:
+                self._sending[network] += 1
+                return jobs.popleft()
+        return None
+
+    def _run(self, job: publishing.Job) -> None:
         try:
+            if job.account_id in self._paused:
+                # Paused since it was prepared (the metric collection or another worker met
+                # the network's limit): not sent before the reset.
+                publishing.withdraw(self.engine, job, worker=self.worker)
+                return
             result = publishing.send(
                 self.engine,
                 self.settings,
@@ -205,10 +259,15 @@ class Dispatcher:
             if result == publishing.Result.published:
                 with self._lock:
                     self.published += 1
+            elif result == publishing.Result.parked:
+                self._paused = self._paused | {job.account_id}
         except Exception:
             # Left claimed: the lease passes and another worker reconciles and takes over.
             log.exception("Publication %s : échec inattendu du worker", job.publication_id)
             self.adapters.forget(job.account_id)
         finally:
-            self._done(network)
+            with self._lock:
+                self._sending[job.network] -= 1
+                self._in_flight[job.network] -= 1
+            self._send_ready()
             self._wake.set()

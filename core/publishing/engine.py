@@ -451,6 +451,29 @@ def send(
     return result
 
 
+def withdraw(engine: Engine, job: Job, *, worker: str) -> Result:
+    """A prepared publication that is not sent after all (its account was paused meanwhile, or
+    the worker is stopping): its attempt, not begun, is taken back, and it is due again (at
+    once, or after the pause)."""
+    with session_scope(engine) as session:
+        publication = _mine(session, job.publication_id, worker)
+        if publication is None:
+            return Result.lost
+        if job.attempt_recorded:
+            session.execute(
+                sa.delete(PublicationAttempt)
+                .where(
+                    col(PublicationAttempt.publication_id) == job.publication_id,
+                    col(PublicationAttempt.number) == job.attempt_number,
+                    col(PublicationAttempt.outcome) == AttemptOutcome.started,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            publication.attempts = job.attempt_number - 1
+        _back_to_queue(session, publication, due_at=publication.due_at)
+    return Result.parked
+
+
 def _send(
     engine: Engine,
     settings: Settings,
