@@ -12,9 +12,8 @@ an account never has two publications in flight (the claim sees to it). A slow n
 its own slots: the others keep being claimed and published. The dispatcher claims and prepares up
 to half as many publications again as it may send at once (`AHEAD`), kept ready in memory: a
 sending thread that finishes starts the next ready one at once, instead of waiting for the next
-tick. Right before a ready publication is sent, its account is checked again against the
-rate-limit pauses (read at every tick, and the ones this worker meets at once); a paused one is
-not sent, and its attempt, not begun, is withdrawn.
+tick. Right before each call, the account's rate-limit pause is read again (one primary-key
+read): a paused one is not sent, and its attempt, not begun, is withdrawn.
 
 No APScheduler job per post: the database is the source of truth, and any number of processes
 run a dispatcher side by side.
@@ -34,7 +33,7 @@ from sqlalchemy.engine import Engine
 from core import clock
 from core.accounts.models import Network
 from core.config import Settings
-from core.db import session_scope
+from core.db import make_engine, session_scope
 from core.publishing import claim as claims
 from core.publishing import engine as publishing
 from core.workers.service import this_worker_name
@@ -66,6 +65,7 @@ class Dispatcher:
         self.worker = worker or this_worker_name()
         self.adapters = publishing.AdapterCache(adapter_for or registry.adapter_for)
         self.results = publishing.ResultWriter(engine, worker=self.worker)
+        self.reader = _reader(engine)
         self.pool = ThreadPoolExecutor(
             max_workers=settings.publish_concurrency, thread_name_prefix="publish"
         )
@@ -76,7 +76,6 @@ class Dispatcher:
         self._in_flight: Counter[Network] = Counter()
         self._sending: Counter[Network] = Counter()
         self._ready: dict[Network, deque[publishing.Job]] = {n: deque() for n in Network}
-        self._paused: frozenset[int] = frozenset()
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -111,6 +110,8 @@ class Dispatcher:
             publishing.withdraw(self.engine, job, worker=self.worker)
         self.results.flush()
         released = claims.release(self.engine, worker=self.worker)
+        if self.reader is not self.engine:
+            self.reader.dispose()
         if released:
             log.info("%s publication(s) rendue(s) à la file.", released)
 
@@ -153,11 +154,6 @@ class Dispatcher:
         publishing it; returns how many were claimed."""
         # First: an account whose publication went out is free for its next one.
         self.results.flush()
-        with self._lock:
-            waiting = any(self._ready.values())
-        if waiting:
-            with session_scope(self.engine) as session:
-                self._paused = frozenset(publishing.paused_accounts(session, clock.now()))
         total = self.settings.publish_concurrency
         per_network = self.settings.publish_network_concurrency
         with self._lock:
@@ -243,9 +239,9 @@ class Dispatcher:
 
     def _run(self, job: publishing.Job) -> None:
         try:
-            if job.account_id in self._paused:
-                # Paused since it was prepared (the metric collection or another worker met
-                # the network's limit): not sent before the reset.
+            if publishing.is_paused(self.reader, job.account_id):
+                # Paused since it was prepared (the metric collection or a login met the
+                # network's limit): not sent before the reset.
                 publishing.withdraw(self.engine, job, worker=self.worker)
                 return
             result = publishing.send(
@@ -259,8 +255,6 @@ class Dispatcher:
             if result == publishing.Result.published:
                 with self._lock:
                     self.published += 1
-            elif result == publishing.Result.parked:
-                self._paused = self._paused | {job.account_id}
         except Exception:
             # Left claimed: the lease passes and another worker reconciles and takes over.
             log.exception("Publication %s : échec inattendu du worker", job.publication_id)
@@ -271,3 +265,12 @@ class Dispatcher:
                 self._in_flight[job.network] -= 1
             self._send_ready()
             self._wake.set()
+
+
+def _reader(engine: Engine) -> Engine:
+    """An engine for the sending threads' one read (the pause): on SQLite, transactions of the
+    main engine begin IMMEDIATE, taking the write lock, which a read must not queue for."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return engine
+    return make_engine(engine.url.render_as_string(hide_password=False), sqlite_immediate=False)
