@@ -12,8 +12,9 @@ an account never has two publications in flight (the claim sees to it). A slow n
 its own slots: the others keep being claimed and published. The dispatcher claims and prepares up
 to half as many publications again as it may send at once (`AHEAD`), kept ready in memory: a
 sending thread that finishes starts the next ready one at once, instead of waiting for the next
-tick. Right before each call, the account's rate-limit pause is read again (one primary-key
-read): a paused one is not sent, and its attempt, not begun, is withdrawn.
+tick. Right before each call, the account is checked against the rate-limit pauses as read from
+the database at most `PAUSES_MAX_AGE` earlier (the sending threads share one read of the small
+pause table); a paused one is not sent, and its attempt, not begun, is withdrawn.
 
 No APScheduler job per post: the database is the source of truth, and any number of processes
 run a dispatcher side by side.
@@ -49,6 +50,34 @@ PUBLISHED_NETWORKS = tuple(Network)
 
 # How many publications are claimed and prepared ahead, as a share of the calls allowed at once.
 AHEAD = 0.5
+# How old the pauses checked right before a call may be, at most (seconds).
+PAUSES_MAX_AGE = 0.05
+
+
+class Pauses:
+    """The accounts a network asked to leave alone, read again whenever the last read is older
+    than `max_age`: one read serves every sending thread that checks meanwhile."""
+
+    def __init__(self, engine: Engine, *, max_age: float = PAUSES_MAX_AGE) -> None:
+        self.engine = engine
+        self.max_age = max_age
+        self._lock = threading.Lock()
+        self._read_at = float("-inf")
+        self._paused: set[int] = set()
+
+    def __contains__(self, account_id: int) -> bool:
+        with self._lock:
+            if time.monotonic() - self._read_at > self.max_age:
+                read_at = time.monotonic()  # a pause committed after this is seen next time
+                with session_scope(self.engine) as session:
+                    self._paused = publishing.paused_accounts(session, clock.now())
+                self._read_at = read_at
+            return account_id in self._paused
+
+    def forget(self) -> None:
+        """Read them again at the next check (this worker has just paused an account)."""
+        with self._lock:
+            self._read_at = float("-inf")
 
 
 class Dispatcher:
@@ -66,6 +95,7 @@ class Dispatcher:
         self.adapters = publishing.AdapterCache(adapter_for or registry.adapter_for)
         self.results = publishing.ResultWriter(engine, worker=self.worker)
         self.reader = _reader(engine)
+        self.pauses = Pauses(self.reader)
         self.pool = ThreadPoolExecutor(
             max_workers=settings.publish_concurrency, thread_name_prefix="publish"
         )
@@ -239,7 +269,7 @@ class Dispatcher:
 
     def _run(self, job: publishing.Job) -> None:
         try:
-            if publishing.is_paused(self.reader, job.account_id):
+            if job.account_id in self.pauses:
                 # Paused since it was prepared (the metric collection or a login met the
                 # network's limit): not sent before the reset.
                 publishing.withdraw(self.engine, job, worker=self.worker)
@@ -255,6 +285,8 @@ class Dispatcher:
             if result == publishing.Result.published:
                 with self._lock:
                     self.published += 1
+            elif result == publishing.Result.parked:
+                self.pauses.forget()
         except Exception:
             # Left claimed: the lease passes and another worker reconciles and takes over.
             log.exception("Publication %s : échec inattendu du worker", job.publication_id)

@@ -1082,21 +1082,6 @@ def pause_account(session: Session, *, account_id: int, until: datetime, reason:
             continue
 
 
-def is_paused(engine: Engine, account_id: int) -> bool:
-    """Whether a network asked to leave this account alone until later (read at once, right
-    before a call)."""
-    pause = AccountPause.__table__  # type: ignore[attr-defined]
-    with engine.connect() as connection:
-        return (
-            connection.execute(
-                sa.select(pause.c.account_id).where(
-                    pause.c.account_id == account_id, pause.c.until_at > clock.now()
-                )
-            ).first()
-            is not None
-        )
-
-
 def paused_accounts(session: Session, now: datetime) -> set[int]:
     stmt = select(AccountPause.account_id).where(col(AccountPause.until_at) > now)
     return set(session.exec(stmt).all())
