@@ -243,15 +243,18 @@ def prepare(
     here (failed, delivered to a person, parked) has its Result; one that raised is left
     claimed (its lease passes) and is missing from the answer.
 
-    The common case (a network account, not paused, no election near, nothing to read back) is
-    read with a few queries for the whole batch and its attempts are written with two
+    The common case (a network account, not paused, no election on record, nothing to read
+    back) is read with a few queries for the whole batch and its attempts are written with two
     statements; any other publication goes through the one-by-one path, in a savepoint."""
     prepared: dict[int, Job | Result] = {}
     with session_scope(engine) as session:
         ready = _Batch.read(session, publication_ids)
         plain: list[Job] = []
         for publication_id in publication_ids:
-            job = ready.plain_job(session, settings, publication_id, worker, adapter_for)
+            try:
+                job = ready.plain_job(session, settings, publication_id, worker, adapter_for)
+            except Exception:  # the one-by-one path meets it again, in its savepoint
+                job = None
             if job is not None:
                 plain.append(job)
                 continue
