@@ -15,7 +15,8 @@ run). The sandboxes (every network's, one uvicorn server in this process) answer
 - memory: `--future` publications due next year in the database, then the resident memory of a
   worker after it has run for a few seconds.
 
-The engine runs as real `beffroi worker` processes: one on SQLite, two on PostgreSQL. Lateness is
+The engine runs as real `beffroi worker` processes: one on SQLite, two on PostgreSQL, publishing
+only (`BEFFROI_COLLECT_REACH=false`). Lateness is
 when the sandbox received the post minus its due time (p50, p99, max); throughput is publications
 per second from the first due time to the last receipt.
 """
@@ -197,6 +198,9 @@ def start_workers(count: int, url: str, sandbox_url: str, concurrency: int) -> l
             "BEFFROI_PUBLISH_CONCURRENCY": str(concurrency),
             "BEFFROI_PUBLISH_NETWORK_CONCURRENCY": str(concurrency),
             "BEFFROI_LOG_LEVEL": "warning",
+            # Publishing only: the reach collection would read every account's followers from
+            # the same sandboxes meanwhile, and hold the workers' shutdown for as long.
+            "BEFFROI_COLLECT_REACH": "false",
         }
     )
     return [
