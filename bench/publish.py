@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/publish.py [--database sqlite|postgresql|both] [--postgres-url URL]
         [--rate 1000] [--minutes 5] [--burst 5000] [--authorities 1000] [--future 1000000]
-        [--latency 0.15] [--concurrency 64]
+        [--latency 0.15] [--concurrency 64] [--parts burst,steady,memory]
 
 The issue's sizes are the defaults; smaller ones can be given (docs/benchmarks.md says which were
 run). The sandboxes (every network's, one uvicorn server in this process) answer each call after
@@ -15,7 +15,8 @@ run). The sandboxes (every network's, one uvicorn server in this process) answer
 - memory: `--future` publications due next year in the database, then the resident memory of a
   worker after it has run for a few seconds.
 
-The engine runs as real `beffroi worker` processes: one on SQLite, two on PostgreSQL. Lateness is
+The engine runs as real `beffroi worker` processes: one on SQLite, two on PostgreSQL, publishing
+only (`BEFFROI_COLLECT_REACH=false`). Lateness is
 when the sandbox received the post minus its due time (p50, p99, max); throughput is publications
 per second from the first due time to the last receipt.
 """
@@ -166,6 +167,9 @@ def start_workers(count: int, url: str, sandbox_url: str, concurrency: int) -> l
             "BEFFROI_PUBLISH_CONCURRENCY": str(concurrency),
             "BEFFROI_PUBLISH_NETWORK_CONCURRENCY": str(concurrency),
             "BEFFROI_LOG_LEVEL": "warning",
+            # Publishing only: the reach collection would read every account's followers from
+            # the same sandboxes meanwhile, and hold the workers' shutdown for as long.
+            "BEFFROI_COLLECT_REACH": "false",
         }
     )
     return [
@@ -278,31 +282,36 @@ def run(database: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
         workers = start_workers(workers_count, url, sandbox_url, args.concurrency)
         try:
             time.sleep(3)  # let the workers start
-            # (b) burst
-            due_b = now() + timedelta(seconds=5)
-            items = [(accounts[i % len(accounts)], f"burst {i}", due_b) for i in range(args.burst)]
-            seed_publications(engine, items)
-            got = wait_for(sandbox, accounts, "burst ", args.burst, timeout=300)
-            results["burst"] = lateness({t: d for _, t, d in items}, got)
-
-            # (a) steady
-            total = int(args.rate * args.minutes)
-            first = now() + timedelta(seconds=10)
-            spacing = 60.0 / args.rate
-            items = [
-                (
-                    accounts[i % len(accounts)],
-                    f"steady {i}",
-                    first + timedelta(seconds=i * spacing),
-                )
-                for i in range(total)
-            ]
-            seed_publications(engine, items)
-            got = wait_for(sandbox, accounts, "steady ", total, timeout=args.minutes * 60 + 120)
-            results["steady"] = lateness({t: d for _, t, d in items}, got)
+            # (b) burst, then (a) steady
+            if "burst" in args.parts:
+                due_b = now() + timedelta(seconds=5)
+                items = [
+                    (accounts[i % len(accounts)], f"burst {i}", due_b) for i in range(args.burst)
+                ]
+                seed_publications(engine, items)
+                got = wait_for(sandbox, accounts, "burst ", args.burst, timeout=300)
+                results["burst"] = lateness({t: d for _, t, d in items}, got)
+            if "steady" in args.parts:
+                total = int(args.rate * args.minutes)
+                first = now() + timedelta(seconds=10)
+                spacing = 60.0 / args.rate
+                items = [
+                    (
+                        accounts[i % len(accounts)],
+                        f"steady {i}",
+                        first + timedelta(seconds=i * spacing),
+                    )
+                    for i in range(total)
+                ]
+                seed_publications(engine, items)
+                got = wait_for(sandbox, accounts, "steady ", total, timeout=args.minutes * 60 + 120)
+                results["steady"] = lateness({t: d for _, t, d in items}, got)
         finally:
             stop_workers(workers)
 
+        if "memory" not in args.parts:
+            engine.dispose()
+            return results
         # memory with many future publications
         future = now() + timedelta(days=365)
         items = [
@@ -330,6 +339,12 @@ def main() -> None:
     parser.add_argument("--future", type=int, default=1_000_000)
     parser.add_argument("--latency", type=float, default=0.15)
     parser.add_argument("--concurrency", type=int, default=64, help="per worker and per network")
+    parser.add_argument(
+        "--parts",
+        type=lambda v: set(v.split(",")),
+        default={"burst", "steady", "memory"},
+        help="which measurements to run, comma-separated: burst, steady, memory",
+    )
     args = parser.parse_args()
 
     for database, url in harness.databases(args.database, args.postgres_url):

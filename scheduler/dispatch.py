@@ -1,10 +1,20 @@
 """The dispatcher: claims due publications and publishes them on a bounded thread pool.
 
 It ticks at most every `publish_tick_seconds` (0.5 s) and wakes up exactly at the next due time it
-knows of, so a publication goes out within a second of its time. Concurrency is bounded in total
-(`publish_concurrency`) and per network (`publish_network_concurrency`); an account never has two
-publications in flight (the claim sees to it). A slow network fills only its own slots: the
-others keep being claimed and published.
+knows of, so a publication goes out within a second of its time. The database work is done in
+batches, off the sending threads: each tick claims what the free slots allow and prepares all of
+it (attempt rows included) in one transaction, after committing in one transaction the results
+of the publications that went out since the last tick (core.publishing.engine.ResultWriter). The
+sending threads only call the networks (and write the rarer outcomes: errors, reconciliation).
+
+Calls are bounded in total (`publish_concurrency`) and per network (`publish_network_concurrency`);
+an account never has two publications in flight (the claim sees to it). A slow network fills only
+its own slots: the others keep being claimed and published. The dispatcher claims and prepares up
+to half as many publications again as it may send at once (`AHEAD`), kept ready in memory: a
+sending thread that finishes starts the next ready one at once, instead of waiting for the next
+tick. Right before each call, the account is checked against the rate-limit pauses as read from
+the database at most `PAUSES_MAX_AGE` earlier (the sending threads share one read of the small
+pause table); a paused one is not sent, and its attempt, not begun, is withdrawn.
 
 No APScheduler job per post: the database is the source of truth, and any number of processes
 run a dispatcher side by side.
@@ -14,7 +24,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import Counter
+import time
+from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -23,14 +34,50 @@ from sqlalchemy.engine import Engine
 from core import clock
 from core.accounts.models import Network
 from core.config import Settings
-from core.db import session_scope
+from core.db import make_engine, session_scope
 from core.publishing import claim as claims
 from core.publishing import engine as publishing
 from core.workers.service import this_worker_name
+from networks import registry
 
 log = logging.getLogger(__name__)
 
+# When woken by a publication that ended, wait this long since the last tick before claiming
+# again, so that the slots freed meanwhile are claimed and prepared together.
+GATHER_SECONDS = 0.02
+
 PUBLISHED_NETWORKS = tuple(Network)
+
+# How many publications are claimed and prepared ahead, as a share of the calls allowed at once.
+AHEAD = 0.5
+# How old the pauses checked right before a call may be, at most (seconds).
+PAUSES_MAX_AGE = 0.05
+
+
+class Pauses:
+    """The accounts a network asked to leave alone, read again whenever the last read is older
+    than `max_age`: one read serves every sending thread that checks meanwhile."""
+
+    def __init__(self, engine: Engine, *, max_age: float = PAUSES_MAX_AGE) -> None:
+        self.engine = engine
+        self.max_age = max_age
+        self._lock = threading.Lock()
+        self._read_at = float("-inf")
+        self._paused: set[int] = set()
+
+    def __contains__(self, account_id: int) -> bool:
+        with self._lock:
+            if time.monotonic() - self._read_at > self.max_age:
+                read_at = time.monotonic()  # a pause committed after this is seen next time
+                with session_scope(self.engine) as session:
+                    self._paused = publishing.paused_accounts(session, clock.now())
+                self._read_at = read_at
+            return account_id in self._paused
+
+    def forget(self) -> None:
+        """Read them again at the next check (this worker has just paused an account)."""
+        with self._lock:
+            self._read_at = float("-inf")
 
 
 class Dispatcher:
@@ -45,14 +92,20 @@ class Dispatcher:
         self.engine = engine
         self.settings = settings
         self.worker = worker or this_worker_name()
-        self.adapter_for = adapter_for
+        self.adapters = publishing.AdapterCache(adapter_for or registry.adapter_for)
+        self.results = publishing.ResultWriter(engine, worker=self.worker)
+        self.reader = _reader(engine)
+        self.pauses = Pauses(self.reader)
         self.pool = ThreadPoolExecutor(
             max_workers=settings.publish_concurrency, thread_name_prefix="publish"
         )
         self.lease = timedelta(seconds=settings.publish_lease_seconds)
         self.tick_seconds = settings.publish_tick_seconds
         self._lock = threading.Lock()
+        # Claimed by this dispatcher and not finished (ready or being sent), and being sent.
         self._in_flight: Counter[Network] = Counter()
+        self._sending: Counter[Network] = Counter()
+        self._ready: dict[Network, deque[publishing.Job]] = {n: deque() for n in Network}
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -74,8 +127,21 @@ class Dispatcher:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        # What was claimed is sent: the ready publications start as the calls under way end.
+        deadline = time.monotonic() + self.lease.total_seconds()
+        while self.in_flight and time.monotonic() < deadline:
+            time.sleep(0.02)
         self.pool.shutdown(wait=True)
+        with self._lock:
+            ready = [job for jobs in self._ready.values() for job in jobs]
+            for jobs in self._ready.values():
+                jobs.clear()
+        for job in ready:
+            publishing.withdraw(self.engine, job, worker=self.worker)
+        self.results.flush()
         released = claims.release(self.engine, worker=self.worker)
+        if self.reader is not self.engine:
+            self.reader.dispose()
         if released:
             log.info("%s publication(s) rendue(s) à la file.", released)
 
@@ -88,13 +154,17 @@ class Dispatcher:
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
+            ticked = time.monotonic()
             try:
                 self.tick()
                 wait = self._until_next_due()
             except Exception:  # the database went away for a moment: try again next tick
                 log.exception("Le répartiteur de publications a échoué ; nouvel essai.")
                 wait = self.tick_seconds
-            self._wake.wait(wait)
+            if self._wake.wait(wait) and not self._stopping.is_set():
+                pause = ticked + GATHER_SECONDS - time.monotonic()
+                if pause > 0:
+                    time.sleep(pause)
             self._wake.clear()
 
     def _until_next_due(self) -> float:
@@ -110,11 +180,16 @@ class Dispatcher:
         return min(self.tick_seconds, seconds)
 
     def tick(self) -> int:
-        """Claim what the free slots allow and start publishing it; returns how many."""
+        """Write the results that came back, claim what the free slots allow and start
+        publishing it; returns how many were claimed."""
+        # First: an account whose publication went out is free for its next one.
+        self.results.flush()
+        total = self.settings.publish_concurrency
+        per_network = self.settings.publish_network_concurrency
         with self._lock:
-            free_total = self.settings.publish_concurrency - sum(self._in_flight.values())
+            free_total = total + int(total * AHEAD) - sum(self._in_flight.values())
             free = {
-                network: self.settings.publish_network_concurrency - self._in_flight[network]
+                network: per_network + int(per_network * AHEAD) - self._in_flight[network]
                 for network in PUBLISHED_NETWORKS
             }
         if free_total <= 0 or self._stopping.is_set():
@@ -127,49 +202,107 @@ class Dispatcher:
             claimed = claims.claim_with_networks(
                 self.engine, worker=self.worker, lease=self.lease, limit=free_total
             )
-            for publication_id, network in claimed:
-                self._start(publication_id, network)
-            return len(claimed)
-        started = 0
-        for network in open_networks:
-            limit = min(free[network], free_total - started)
-            if limit <= 0:
-                break
-            ids = claims.claim(
-                self.engine, worker=self.worker, lease=self.lease, limit=limit, network=network
-            )
-            for publication_id in ids:
-                self._start(publication_id, network)
-            started += len(ids)
-        return started
+        else:
+            claimed = []
+            for network in open_networks:
+                limit = min(free[network], free_total - len(claimed))
+                if limit <= 0:
+                    break
+                ids = claims.claim(
+                    self.engine, worker=self.worker, lease=self.lease, limit=limit, network=network
+                )
+                claimed.extend((publication_id, network) for publication_id in ids)
+        if claimed:
+            self._start(claimed)
+        return len(claimed)
 
-    def _start(self, publication_id: int, network: Network) -> None:
+    def _start(self, claimed: list[tuple[int, Network]]) -> None:
         with self._lock:
-            self._in_flight[network] += 1
+            self._in_flight.update(network for _, network in claimed)
         try:
-            self.pool.submit(self._run, publication_id, network)
-        except RuntimeError:  # the pool is shutting down: give it back
-            with self._lock:
-                self._in_flight[network] -= 1
-            claims.release(self.engine, worker=self.worker, ids=[publication_id])
-
-    def _run(self, publication_id: int, network: Network) -> None:
-        try:
-            kwargs = {"adapter_for": self.adapter_for} if self.adapter_for else {}
-            result = publishing.publish(
+            prepared = publishing.prepare(
                 self.engine,
                 self.settings,
-                publication_id=publication_id,
+                [publication_id for publication_id, _ in claimed],
                 worker=self.worker,
-                **kwargs,
+                adapter_for=self.adapters,
+            )
+        except Exception:
+            # Nothing was written: the claims stay until their lease passes.
+            with self._lock:
+                self._in_flight.subtract(network for _, network in claimed)
+            raise
+        with self._lock:
+            for publication_id, network in claimed:
+                job = prepared.get(publication_id)
+                if isinstance(job, publishing.Job):
+                    self._ready[network].append(job)
+                else:
+                    # Ended in the preparation (failed, delivered, parked, lost), or left claimed.
+                    self._in_flight[network] -= 1
+        self._send_ready()
+
+    def _send_ready(self) -> None:
+        """Start sending ready publications, as far as the limits on calls allow."""
+        while True:
+            with self._lock:
+                job = self._next_ready()
+            if job is None:
+                return
+            try:
+                self.pool.submit(self._run, job)
+            except RuntimeError:  # the pool is shutting down: stop() withdraws the others
+                with self._lock:
+                    self._sending[job.network] -= 1
+                    self._in_flight[job.network] -= 1
+                publishing.withdraw(self.engine, job, worker=self.worker)
+                return
+
+    def _next_ready(self) -> publishing.Job | None:
+        if sum(self._sending.values()) >= self.settings.publish_concurrency:
+            return None
+        for network, jobs in self._ready.items():
+            if jobs and self._sending[network] < self.settings.publish_network_concurrency:
+                self._sending[network] += 1
+                return jobs.popleft()
+        return None
+
+    def _run(self, job: publishing.Job) -> None:
+        try:
+            if job.account_id in self.pauses:
+                # Paused since it was prepared (the metric collection or a login met the
+                # network's limit): not sent before the reset.
+                publishing.withdraw(self.engine, job, worker=self.worker)
+                return
+            result = publishing.send(
+                self.engine,
+                self.settings,
+                job,
+                worker=self.worker,
+                writer=self.results,
+                adapters=self.adapters,
             )
             if result == publishing.Result.published:
                 with self._lock:
                     self.published += 1
+            elif result == publishing.Result.parked:
+                self.pauses.forget()
         except Exception:
             # Left claimed: the lease passes and another worker reconciles and takes over.
-            log.exception("Publication %s : échec inattendu du worker", publication_id)
+            log.exception("Publication %s : échec inattendu du worker", job.publication_id)
+            self.adapters.forget(job.account_id)
         finally:
             with self._lock:
-                self._in_flight[network] -= 1
+                self._sending[job.network] -= 1
+                self._in_flight[job.network] -= 1
+            self._send_ready()
             self._wake.set()
+
+
+def _reader(engine: Engine) -> Engine:
+    """An engine for the sending threads' one read (the pause): on SQLite, transactions of the
+    main engine begin IMMEDIATE, taking the write lock, which a read must not queue for."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return engine
+    return make_engine(engine.url.render_as_string(hide_password=False), sqlite_immediate=False)

@@ -20,9 +20,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import queue
 import random
 import re
-from collections.abc import Callable
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -39,13 +42,13 @@ from core.accounts.models import Account, AccountHealth, Network
 from core.authorities.models import Authority
 from core.config import Settings
 from core.db import session_scope
-from core.editorial.models import Pillar
+from core.editorial.models import Election, Pillar
 from core.errors import AppError
 from core.i18n import N_
 from core.media import service as media_service
 from core.media import storage
 from core.posts import content
-from core.posts.models import Post, PostStatus, Publication, PublicationStatus
+from core.posts.models import Post, PostMedia, PostStatus, Publication, PublicationStatus
 from core.publishing import claim as claims
 from core.publishing import notify
 from core.publishing.models import AccountPause, AttemptOutcome, PublicationAttempt
@@ -118,6 +121,99 @@ def backoff(attempt: int, settings: Settings, *, rng: random.Random | None = Non
     return timedelta(seconds=ceiling * (0.5 + rng.random() / 2))
 
 
+class AdapterCache:
+    """Adapters kept per account from one publication to the next, so that a burst reuses the
+    client library's HTTP connection and session instead of building both for every publication.
+
+    An entry is keyed on everything the adapter is built from (the encrypted credentials
+    included), so a reconnected account or renewed tokens build a new one. An adapter is never
+    used by two threads at once: an account has at most one publication in flight (the claim
+    sees to it). After any network error the entry is dropped, so that the next try starts from
+    a fresh client, as it did before adapters were kept."""
+
+    def __init__(self, adapter_for: AdapterFactory = registry.adapter_for, size: int = 1024):
+        self.adapter_for = adapter_for
+        self.size = size
+        self._lock = threading.Lock()
+        self._adapters: OrderedDict[int, tuple[Hashable, NetworkAdapter]] = OrderedDict()
+
+    def __call__(self, account: Account, settings: Settings) -> NetworkAdapter:
+        assert account.id is not None
+        key = (
+            account.network,
+            account.credentials_encrypted,
+            account.instance_url,
+            account.sandbox,
+            account.remote_id,
+            account.handle,
+        )
+        with self._lock:
+            kept = self._adapters.get(account.id)
+            if kept is not None and kept[0] == key:
+                self._adapters.move_to_end(account.id)
+                return kept[1]
+        adapter = self.adapter_for(account, settings)
+        with self._lock:
+            self._adapters[account.id] = (key, adapter)
+            while len(self._adapters) > self.size:
+                self._adapters.popitem(last=False)
+        return adapter
+
+    def forget(self, account_id: int) -> None:
+        with self._lock:
+            self._adapters.pop(account_id, None)
+
+
+class ResultWriter:
+    """Holds the publications that went out until they are written, several to a transaction:
+    the sending threads only `add`, and the dispatcher's thread `flush`es whatever has arrived
+    before each claim, so that the database is written by one thread of the worker (on SQLite,
+    the sending threads and the claim would otherwise queue for the one write lock).
+
+    A result that is not written yet when the worker dies is not lost: its attempt row stays
+    `started`, the lease passes, and the next worker reconciles it (reads the account back and
+    finds the publication) before anything is sent again."""
+
+    def __init__(self, engine: Engine, *, worker: str, max_batch: int = 256) -> None:
+        self.engine = engine
+        self.worker = worker
+        self.max_batch = max_batch
+        self._queue: queue.SimpleQueue[tuple[Job, str, str | None]] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+
+    def add(self, job: Job, *, remote_id: str, url: str | None) -> None:
+        self._queue.put((job, remote_id, url))
+
+    def flush(self) -> int:
+        """Write everything handed over so far; returns how many."""
+        written = 0
+        with self._lock:
+            while True:
+                batch: list[tuple[Job, str, str | None]] = []
+                while len(batch) < self.max_batch:
+                    try:
+                        batch.append(self._queue.get_nowait())
+                    except queue.Empty:
+                        break
+                if not batch:
+                    return written
+                self._write(batch)
+                written += len(batch)
+
+    def _write(self, batch: list[tuple[Job, str, str | None]]) -> None:
+        try:
+            with session_scope(self.engine) as session:
+                _record_successes(session, batch, self.worker)
+        except Exception:
+            log.exception("Écriture groupée des publications parties : une par une")
+            for job, remote_id, url in batch:
+                try:
+                    _published(self.engine, job, self.worker, remote_id=remote_id, url=url)
+                except Exception:
+                    # Left claimed with its attempt `started`: reconciled after the lease.
+                    log.exception("Publication %s partie mais non enregistrée", job.publication_id)
+
+
 def publish(
     engine: Engine,
     settings: Settings,
@@ -127,11 +223,269 @@ def publish(
     adapter_for: AdapterFactory = registry.adapter_for,
 ) -> Result:
     """Carry one claimed publication to its end (or to its next try)."""
+    prepared = prepare(engine, settings, [publication_id], worker=worker, adapter_for=adapter_for)
+    job = prepared.get(publication_id, Result.lost)
+    if isinstance(job, Result):
+        return job
+    return send(engine, settings, job, worker=worker)
+
+
+def prepare(
+    engine: Engine,
+    settings: Settings,
+    publication_ids: list[int],
+    *,
+    worker: str,
+    adapter_for: AdapterFactory = registry.adapter_for,
+) -> dict[int, Job | Result]:
+    """Read what each claimed publication needs, in one transaction for all of them, and put its
+    attempt on record there (when nothing has to be read back first). A publication that ends
+    here (failed, delivered to a person, parked) has its Result; one that raised is left
+    claimed (its lease passes) and is missing from the answer.
+
+    The common case (a network account, not paused, no election on record, nothing to read
+    back) is read with a few queries for the whole batch and its attempts are written with two
+    statements; any other publication goes through the one-by-one path, in a savepoint."""
+    prepared: dict[int, Job | Result] = {}
+    with session_scope(engine) as session:
+        ready = _Batch.read(session, publication_ids)
+        plain: list[Job] = []
+        for publication_id in publication_ids:
+            try:
+                job = ready.plain_job(session, settings, publication_id, worker, adapter_for)
+            except Exception:  # the one-by-one path meets it again, in its savepoint
+                job = None
+            if job is not None:
+                plain.append(job)
+                continue
+            try:
+                with session.begin_nested():
+                    prepared[publication_id] = _prepare_in(
+                        session, settings, publication_id, worker, adapter_for
+                    )
+            except Exception:
+                log.exception("Publication %s : préparation impossible", publication_id)
+        if plain:
+            recorded = _record_attempts(session, plain, worker, settings)
+            for job in plain:
+                prepared[job.publication_id] = (
+                    replace(job, attempt_recorded=True)
+                    if job.publication_id in recorded
+                    else Result.lost
+                )
+    return prepared
+
+
+@dataclass
+class _Batch:
+    """What a batch of claimed publications needs, read with one query per table."""
+
+    rows: dict[int, tuple[Publication, Post, Account, Authority]]
+    paused: set[int]
+    last: dict[int, tuple[int, AttemptOutcome]]  # publication id: (number, outcome)
+    with_media: set[int]  # post ids
+    urgent_pillars: set[int]
+    with_elections: set[int]  # authority ids
+
+    @classmethod
+    def read(cls, session: Session, ids: list[int]) -> _Batch:
+        # The worker serves every authority: these reads span them on purpose, by the ids the
+        # claim gave this worker.
+        found = session.exec(
+            select(Publication, Post, Account, Authority)
+            .join(Post, col(Post.id) == Publication.post_id)
+            .join(Account, col(Account.id) == Publication.account_id)
+            .join(Authority, col(Authority.id) == Publication.authority_id)
+            .where(col(Publication.id).in_(ids))
+        ).all()
+        rows = {row[0].id: row for row in found if row[0].id is not None}
+        post_ids = {row[1].id for row in rows.values()}
+        authority_ids = {row[3].id for row in rows.values()}
+        pillar_ids = {row[1].pillar_id for row in rows.values() if row[1].pillar_id}
+        attempts = PublicationAttempt.__table__  # type: ignore[attr-defined]
+        newest = (
+            sa.select(attempts.c.publication_id, sa.func.max(attempts.c.number).label("number"))
+            .where(attempts.c.publication_id.in_(ids))
+            .group_by(attempts.c.publication_id)
+            .subquery()
+        )
+        last = session.execute(
+            sa.select(attempts.c.publication_id, attempts.c.number, attempts.c.outcome).join(
+                newest,
+                sa.and_(
+                    attempts.c.publication_id == newest.c.publication_id,
+                    attempts.c.number == newest.c.number,
+                ),
+            )
+        ).all()
+        return cls(
+            rows=rows,
+            paused=paused_accounts(session, clock.now()),
+            last={int(r[0]): (int(r[1]), AttemptOutcome(r[2])) for r in last},
+            with_media=set(
+                session.exec(
+                    select(PostMedia.post_id).where(col(PostMedia.post_id).in_(post_ids))
+                ).all()
+            ),
+            urgent_pillars={
+                i
+                for i in session.exec(
+                    select(Pillar.id).where(col(Pillar.id).in_(pillar_ids), col(Pillar.urgent))
+                ).all()
+                if i is not None
+            },
+            with_elections=set(
+                session.exec(
+                    select(Election.authority_id).where(
+                        col(Election.authority_id).in_(authority_ids)
+                    )
+                ).all()
+            ),
+        )
+
+    def plain_job(
+        self,
+        session: Session,
+        settings: Settings,
+        publication_id: int,
+        worker: str,
+        adapter_for: AdapterFactory,
+    ) -> Job | None:
+        """The job of a publication in the common case, its attempt not yet written; None for
+        any other (the one-by-one path decides)."""
+        row = self.rows.get(publication_id)
+        if row is None:
+            return None
+        publication, post, account, authority = row
+        last = self.last.get(publication_id)
+        if (
+            publication.status != PublicationStatus.publishing
+            or publication.claimed_by != worker
+            or account.network == Network.manual
+            or account.id in self.paused
+            or (last is not None and last[1] in (AttemptOutcome.started, AttemptOutcome.unknown))
+            or (
+                post.authority_id in self.with_elections
+                and post.pillar_id not in self.urgent_pillars
+            )
+        ):
+            return None
+        try:
+            adapter = adapter_for(account, settings)
+        except NetworkError:
+            return None  # the one-by-one path meets it again and says why
+        network = Network(account.network)
+        if post.id in self.with_media:
+            outgoing = _outgoing(session, settings, post, publication, network, authority)
+        else:
+            outgoing = OutgoingPost(text=publication.text or post.text, images=[])
+        return Job(
+            publication_id=publication_id,
+            authority_id=publication.authority_id,
+            post_id=publication.post_id,
+            account_id=publication.account_id,
+            network=network,
+            attempt_number=(last[0] if last else 0) + 1,
+            key=idempotency_key(publication),
+            outgoing=outgoing,
+            adapter=adapter,
+            reconcile_since=None,
+        )
+
+
+def _record_attempts(
+    session: Session, jobs: list[Job], worker: str, settings: Settings
+) -> set[int]:
+    """`_record_attempt` for many publications in two statements; returns the ids still ours."""
+    now = clock.now()
+    publication = Publication.__table__  # type: ignore[attr-defined]
+    numbers = {job.publication_id: job.attempt_number for job in jobs}
+    mine = session.execute(
+        sa.update(publication)
+        .where(
+            publication.c.id.in_(list(numbers)),
+            publication.c.status == PublicationStatus.publishing.value,
+            publication.c.claimed_by == worker,
+        )
+        .values(
+            lease_until=now + timedelta(seconds=settings.publish_lease_seconds),
+            updated_at=now,
+            attempts=sa.case(numbers, value=publication.c.id),
+        )
+        .returning(publication.c.id)
+    ).all()
+    recorded = {int(row[0]) for row in mine}
+    if recorded:
+        session.execute(
+            sa.insert(PublicationAttempt.__table__),  # type: ignore[attr-defined]
+            [
+                {
+                    "authority_id": job.authority_id,
+                    "publication_id": job.publication_id,
+                    "number": job.attempt_number,
+                    "idempotency_key": job.key,
+                    "worker": worker,
+                    "outcome": AttemptOutcome.started.value,
+                    "checks": 0,
+                    "started_at": now,
+                }
+                for job in jobs
+                if job.publication_id in recorded
+            ],
+        )
+    return recorded
+
+
+def send(
+    engine: Engine,
+    settings: Settings,
+    job: Job,
+    *,
+    worker: str,
+    writer: ResultWriter | None = None,
+    adapters: AdapterCache | None = None,
+) -> Result:
+    """The network part of a prepared publication: read back an attempt of unknown outcome,
+    put the attempt on record if it is not yet, call the network, record the result (through
+    `writer` when given: several results to a transaction)."""
+    result = _send(engine, settings, job, worker=worker, writer=writer)
+    if adapters is not None and result != Result.published:
+        adapters.forget(job.account_id)
+    return result
+
+
+def withdraw(engine: Engine, job: Job, *, worker: str) -> Result:
+    """A prepared publication that is not sent after all (its account was paused meanwhile, or
+    the worker is stopping): its attempt, not begun, is taken back, and it is due again (at
+    once, or after the pause)."""
+    with session_scope(engine) as session:
+        publication = _mine(session, job.publication_id, worker)
+        if publication is None:
+            return Result.lost
+        if job.attempt_recorded:
+            session.execute(
+                sa.delete(PublicationAttempt)
+                .where(
+                    col(PublicationAttempt.publication_id) == job.publication_id,
+                    col(PublicationAttempt.number) == job.attempt_number,
+                    col(PublicationAttempt.outcome) == AttemptOutcome.started,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            publication.attempts = job.attempt_number - 1
+        _back_to_queue(session, publication, due_at=publication.due_at)
+    return Result.parked
+
+
+def _send(
+    engine: Engine,
+    settings: Settings,
+    job: Job,
+    *,
+    worker: str,
+    writer: ResultWriter | None,
+) -> Result:
     lease = timedelta(seconds=settings.publish_lease_seconds)
-    try:
-        job = _prepare(engine, settings, publication_id, worker, adapter_for)
-    except _Stop as stop:
-        return stop.result
     assert job.adapter is not None
     if job.reconcile_since is not None:
         try:
@@ -171,6 +525,9 @@ def publish(
         )
         return _after_error(engine, settings, job, worker, unknown, before_sending=False)
     _save_renewed_credentials(engine, settings, job)
+    if writer is not None:
+        writer.add(job, remote_id=done.remote_id, url=done.url)
+        return Result.published
     return _published(engine, job, worker, remote_id=done.remote_id, url=done.url)
 
 
@@ -224,26 +581,6 @@ def reconcile(
 
 def _normal(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
-
-
-class _Stop(Exception):
-    def __init__(self, result: Result) -> None:
-        self.result = result
-
-
-def _prepare(
-    engine: Engine,
-    settings: Settings,
-    publication_id: int,
-    worker: str,
-    adapter_for: AdapterFactory,
-) -> Job:
-    # Committed even when it stops early (a failure or a manual delivery is written).
-    with session_scope(engine) as session:
-        prepared = _prepare_in(session, settings, publication_id, worker, adapter_for)
-    if isinstance(prepared, Result):
-        raise _Stop(prepared)
-    return prepared
 
 
 def _prepare_in(
@@ -487,15 +824,68 @@ def record_published(
 
 def _published(engine: Engine, job: Job, worker: str, *, remote_id: str, url: str | None) -> Result:
     with session_scope(engine) as session:
-        _finish_attempt(session, job, AttemptOutcome.published, remote_id=remote_id)
-        # Conditional on the status only: even if the lease passed meanwhile, what went out is
-        # recorded (the worker that took over would find it by reconciling anyway).
-        if not record_published(session, job.publication_id, remote_id=remote_id, url=url):
-            log.warning(
-                "Publication %s publiée mais plus réservée par %s", job.publication_id, worker
-            )
-        settle_post(session, job.post_id)
+        _record_success(session, job, worker, remote_id=remote_id, url=url)
     return Result.published
+
+
+def _record_success(
+    session: Session, job: Job, worker: str, *, remote_id: str, url: str | None
+) -> None:
+    _record_successes(session, [(job, remote_id, url)], worker)
+
+
+def _record_successes(
+    session: Session, done: list[tuple[Job, str, str | None]], worker: str
+) -> None:
+    """Attempts and publications that went out, and their posts, in a few statements for all."""
+    now = clock.now()
+    attempt = PublicationAttempt.__table__  # type: ignore[attr-defined]
+    publication = Publication.__table__  # type: ignore[attr-defined]
+    session.execute(
+        sa.update(attempt)
+        .where(
+            attempt.c.publication_id == sa.bindparam("pid"),
+            attempt.c.number == sa.bindparam("n"),
+        )
+        .values(
+            outcome=AttemptOutcome.published.value,
+            remote_id=sa.bindparam("rid"),
+            finished_at=now,
+        ),
+        [{"pid": job.publication_id, "n": job.attempt_number, "rid": rid} for job, rid, _ in done],
+    )
+    # Conditional on the status only: even if the lease passed meanwhile, what went out is
+    # recorded (the worker that took over would find it by reconciling anyway).
+    result = session.execute(
+        sa.update(publication)
+        .where(
+            publication.c.id == sa.bindparam("pid"),
+            # (no IN here: an expanding IN cannot be executed for many rows at once)
+            sa.or_(
+                publication.c.status == PublicationStatus.publishing.value,
+                publication.c.status == PublicationStatus.scheduled.value,
+            ),
+        )
+        .values(
+            status=PublicationStatus.published.value,
+            remote_id=sa.bindparam("rid"),
+            remote_url=sa.bindparam("url"),
+            published_at=now,
+            error=None,
+            error_code=None,
+            claimed_by=None,
+            lease_until=None,
+            updated_at=now,
+        ),
+        [{"pid": job.publication_id, "rid": rid, "url": url} for job, rid, url in done],
+    )
+    if result.rowcount != len(done):  # type: ignore[attr-defined]
+        log.warning(
+            "%s publication(s) publiée(s) mais plus réservée(s) par %s",
+            len(done) - result.rowcount,  # type: ignore[attr-defined]
+            worker,
+        )
+    settle_posts(session, {job.post_id for job, _, _ in done})
 
 
 def _after_error(
@@ -702,41 +1092,53 @@ def paused_accounts(session: Session, now: datetime) -> set[int]:
 
 def settle_post(session: Session, post_id: int) -> PostStatus | None:
     """The post's status follows its publications once none is waiting any more."""
-    statuses = list(
-        session.exec(select(Publication.status).where(Publication.post_id == post_id)).all()
-    )
-    if not statuses or any(
-        s in (PublicationStatus.pending, PublicationStatus.scheduled, PublicationStatus.publishing)
-        for s in statuses
-    ):
-        return None
-    published = sum(1 for s in statuses if s == PublicationStatus.published)
-    failed = sum(1 for s in statuses if s == PublicationStatus.failed)
-    if published and not failed:
-        status = PostStatus.published
-    elif published:
-        status = PostStatus.partially_published
-    elif failed:
-        status = PostStatus.failed
-    else:
-        return None  # every publication cancelled: the post's own cancel says so
-    session.execute(
-        sa.update(Post)
-        .where(
-            col(Post.id) == post_id,
-            col(Post.status).in_(
-                (
-                    PostStatus.approved,
-                    PostStatus.failed,
-                    PostStatus.partially_published,
-                    PostStatus.published,
-                )
-            ),
+    return settle_posts(session, {post_id}).get(post_id)
+
+
+def settle_posts(session: Session, post_ids: set[int]) -> dict[int, PostStatus]:
+    """`settle_post` for many posts, in one query and one update per new status."""
+    if not post_ids:
+        return {}
+    statuses: dict[int, list[str]] = {post_id: [] for post_id in post_ids}
+    for post_id, status in session.execute(
+        sa.select(col(Publication.post_id), col(Publication.status)).where(
+            col(Publication.post_id).in_(post_ids)
         )
-        .values(status=status, updated_at=clock.now())
-        .execution_options(synchronize_session=False)
-    )
-    return status
+    ).all():
+        statuses[int(post_id)].append(status)
+    waiting = (PublicationStatus.pending, PublicationStatus.scheduled, PublicationStatus.publishing)
+    settled: dict[int, PostStatus] = {}
+    for post_id, of_post in statuses.items():
+        if not of_post or any(s in waiting for s in of_post):
+            continue
+        published = sum(1 for s in of_post if s == PublicationStatus.published)
+        failed = sum(1 for s in of_post if s == PublicationStatus.failed)
+        if published and not failed:
+            settled[post_id] = PostStatus.published
+        elif published:
+            settled[post_id] = PostStatus.partially_published
+        elif failed:
+            settled[post_id] = PostStatus.failed
+        # every publication cancelled: the post's own cancel says so
+    now = clock.now()
+    for status in set(settled.values()):
+        session.execute(
+            sa.update(Post)
+            .where(
+                col(Post.id).in_([i for i, s in settled.items() if s == status]),
+                col(Post.status).in_(
+                    (
+                        PostStatus.approved,
+                        PostStatus.failed,
+                        PostStatus.partially_published,
+                        PostStatus.published,
+                    )
+                ),
+            )
+            .values(status=status, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return settled
 
 
 def _save_renewed_credentials(engine: Engine, settings: Settings, job: Job) -> None:

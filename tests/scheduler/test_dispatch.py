@@ -14,7 +14,8 @@ from core.accounts.models import Account, Network
 from core.config import Settings
 from core.posts import publications
 from core.posts.models import Post, PostStatus, Publication, PublicationStatus
-from scheduler.dispatch import Dispatcher
+from core.publishing import engine as publishing
+from scheduler.dispatch import Dispatcher, Pauses
 from tests.conftest import SandboxServer, eventually
 from tests.factories import make_authority, make_post
 
@@ -141,3 +142,23 @@ def test_the_single_process_app_publishes_in_process(
     assert 'beffroi_publications{state="in_flight"} 0.0' in metrics
     (received,) = sandbox_server.sandbox.posts("bluesky", account.remote_id)
     assert received.text == "Beffroi serve publie lui-même."
+
+
+def test_the_pauses_checked_before_each_call_are_read_again_when_older_than_their_limit(
+    session: Session,
+    db: Engine,
+    sandbox_account: Callable[..., Account],
+) -> None:
+    account = sandbox_account(make_authority(session), Network.mastodon)
+    assert account.id is not None
+    pauses = Pauses(db, max_age=3600)
+    assert account.id not in pauses
+
+    publishing.pause_account(
+        session, account_id=account.id, until=clock.now() + timedelta(minutes=5), reason="429"
+    )
+    session.commit()
+    assert account.id not in pauses  # read less than an hour ago
+    pauses.forget()  # this worker has just paused an account
+    assert account.id in pauses
+    assert account.id in Pauses(db, max_age=0)

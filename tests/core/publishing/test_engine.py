@@ -510,3 +510,77 @@ def test_an_account_never_has_two_publications_in_flight(
     session.commit()
     claims.release(db, worker="a")
     assert claims.claim(db, worker="b", lease=LEASE, limit=10) == []
+
+
+def test_a_batch_is_prepared_in_one_go_its_attempts_on_record_before_anything_is_sent(
+    session: Session,
+    db: Engine,
+    pub_settings: Settings,
+    sandbox_server: SandboxServer,
+    sandbox_account: Callable[..., Account],
+) -> None:
+    authority = make_authority(session)
+    accounts = [sandbox_account(authority, network) for network in (Network.mastodon,) * 3]
+    posts = [
+        due_post(session, authority, [a], text=f"Conseil municipal n°{i}")
+        for i, a in enumerate(accounts)
+    ]
+    ids = claims.claim(db, worker=WORKER, lease=LEASE, limit=50)
+    assert len(ids) == 3
+
+    prepared = publishing.prepare(db, pub_settings, ids, worker=WORKER)
+
+    # Committed before any call: another session sees every attempt `started`.
+    for post in posts:
+        (attempt,) = attempts_of(session, only_publication(session, post))
+        assert attempt.outcome == AttemptOutcome.started
+    assert all(received_texts(sandbox_server, a) == [] for a in accounts)
+    writer = publishing.ResultWriter(db, worker=WORKER)
+    jobs = [prepared[i] for i in ids]
+    for job in jobs:
+        assert isinstance(job, publishing.Job)
+        result = publishing.send(db, pub_settings, job, worker=WORKER, writer=writer)
+        assert result == publishing.Result.published
+    # Sent, not yet written: still claimed (a crash now is reconciled after the lease).
+    assert only_publication(session, posts[0]).status == PublicationStatus.publishing
+
+    assert writer.flush() == 3
+
+    for post, account in zip(posts, accounts, strict=True):
+        publication = only_publication(session, post)
+        assert publication.status == PublicationStatus.published
+        assert publication.remote_id
+        (attempt,) = attempts_of(session, publication)
+        assert attempt.outcome == AttemptOutcome.published
+        assert attempt.remote_id == publication.remote_id
+        assert received_texts(sandbox_server, account) == [post.text]
+        reload(session, post)
+        assert post.status == PostStatus.published
+
+
+def test_a_prepared_publication_whose_account_was_paused_meanwhile_is_withdrawn_unsent(
+    session: Session,
+    db: Engine,
+    pub_settings: Settings,
+    sandbox_server: SandboxServer,
+    sandbox_account: Callable[..., Account],
+) -> None:
+    authority = make_authority(session)
+    account = sandbox_account(authority, Network.mastodon)
+    post = due_post(session, authority, [account])
+    (claimed,) = claims.claim(db, worker=WORKER, lease=LEASE, limit=50)
+    job = publishing.prepare(db, pub_settings, [claimed], worker=WORKER)[claimed]
+    assert isinstance(job, publishing.Job)
+
+    assert publishing.withdraw(db, job, worker=WORKER) == publishing.Result.parked
+
+    publication = only_publication(session, post)
+    assert publication.status == PublicationStatus.scheduled
+    assert publication.claimed_by is None
+    assert publication.attempts == 0
+    assert attempts_of(session, publication) == []  # nothing was attempted
+    assert received_texts(sandbox_server, account) == []
+    # Due again: it goes out normally, as its first attempt.
+    assert run_once(db, pub_settings) == [publishing.Result.published]
+    (attempt,) = attempts_of(session, only_publication(session, post))
+    assert attempt.number == 1
