@@ -78,7 +78,10 @@ def test_the_comms_team_drags_a_post_to_another_day(
         assert draft.scheduled_at == at(10, 18)
 
         # A move the rules forbid is explained where the person looks, and nothing moves:
-        # X allows one post a day here, and 10 December now has one.
+        # X allows one post a day here, and 10 December has one on its way out (the moved draft
+        # alone would only warn).
+        make_post(session, data["town"], targets=[data["x"]], scheduled_at=at(10, 8),
+                  status=PostStatus.in_review)  # fmt: skip
         post = day_cell(page, "2026-12-03").locator(".cal-post", has_text="Travaux rue")
         post.drag_to(day_cell(page, "2026-12-10"))
         status = page.locator("#calendar-status")
