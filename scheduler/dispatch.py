@@ -13,8 +13,9 @@ its own slots: the others keep being claimed and published. The dispatcher claim
 to half as many publications again as it may send at once (`AHEAD`), kept ready in memory: a
 sending thread that finishes starts the next ready one at once, instead of waiting for the next
 tick. Right before each call, the account is checked against the rate-limit pauses as read from
-the database at most `PAUSES_MAX_AGE` earlier (the sending threads share one read of the small
-pause table); a paused one is not sent, and its attempt, not begun, is withdrawn.
+the database about `PAUSES_MAX_AGE` earlier (the sending threads share one read of the small
+pause table, and do not wait while one of them reads it again); a paused one is not sent, and its
+attempt, not begun, is withdrawn.
 
 No APScheduler job per post: the database is the source of truth, and any number of processes
 run a dispatcher side by side.
@@ -50,34 +51,38 @@ PUBLISHED_NETWORKS = tuple(Network)
 
 # How many publications are claimed and prepared ahead, as a share of the calls allowed at once.
 AHEAD = 0.5
-# How old the pauses checked right before a call may be, at most (seconds).
+# How old the pauses checked right before a call may be (seconds), give or take one read of them.
 PAUSES_MAX_AGE = 0.05
 
 
 class Pauses:
     """The accounts a network asked to leave alone, read again whenever the last read is older
-    than `max_age`: one read serves every sending thread that checks meanwhile."""
+    than `max_age`. One thread reads while the others check against the previous read, so the
+    sending threads never queue behind a read (under load, a read took the others' time too)."""
 
     def __init__(self, engine: Engine, *, max_age: float = PAUSES_MAX_AGE) -> None:
         self.engine = engine
         self.max_age = max_age
-        self._lock = threading.Lock()
+        self._reading = threading.Lock()
         self._read_at = float("-inf")
-        self._paused: set[int] = set()
+        self._paused: frozenset[int] = frozenset()
 
     def __contains__(self, account_id: int) -> bool:
-        with self._lock:
-            if time.monotonic() - self._read_at > self.max_age:
+        if time.monotonic() - self._read_at > self.max_age and self._reading.acquire(
+            blocking=False
+        ):
+            try:
                 read_at = time.monotonic()  # a pause committed after this is seen next time
                 with session_scope(self.engine) as session:
-                    self._paused = publishing.paused_accounts(session, clock.now())
-                self._read_at = read_at
-            return account_id in self._paused
+                    paused = frozenset(publishing.paused_accounts(session, clock.now()))
+                self._paused, self._read_at = paused, read_at
+            finally:
+                self._reading.release()
+        return account_id in self._paused
 
     def forget(self) -> None:
         """Read them again at the next check (this worker has just paused an account)."""
-        with self._lock:
-            self._read_at = float("-inf")
+        self._read_at = float("-inf")
 
 
 class Dispatcher:
