@@ -11,7 +11,8 @@ run). The sandboxes (every network's, one uvicorn server in this process) answer
 - (a) steady: `--rate` publications per minute for `--minutes`, due at evenly spread instants;
 - (b) burst: `--burst` publications due in the same second across `--authorities` authorities;
 - baseline: the same client library (Mastodon.py through Beffroi's adapter) publishing the burst's
-  texts to the same sandboxes from a bare thread pool of the same concurrency, no database;
+  texts to the same sandboxes from bare thread pools, no database, in as many processes as the
+  engine has workers, each with the same concurrency as a worker;
 - memory: `--future` publications due next year in the database, then the resident memory of a
   worker after it has run for a few seconds.
 
@@ -24,13 +25,14 @@ per second from the first due time to the last receipt.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -230,27 +232,70 @@ def lateness(due: dict[str, datetime], got: dict[str, datetime]) -> dict[str, fl
 
 
 def baseline(
-    settings: Settings, accounts: list[dict[str, Any]], per_account: int, concurrency: int
+    settings: Settings,
+    accounts: list[dict[str, Any]],
+    per_account: int,
+    concurrency: int,
+    processes: int,
 ) -> dict[str, float]:
-    """The same library and sandboxes from a bare thread pool: no database, no engine."""
-    adapters = []
-    for a in accounts:
-        config = registry.config_for(
+    """The same library and sandboxes from bare thread pools, no database, no engine, with the
+    engine's topology: as many processes as it has workers (`processes`), each with
+    `concurrency` threads and its share of the accounts. Each process builds its clients first;
+    all start at the same instant."""
+    shares = [accounts[i::processes] for i in range(processes)]
+    start_at = time.time() + 5
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
+        runs = [
+            pool.submit(
+                bare_loop,
+                str(settings.sandbox_url),
+                [a["grant"] for a in share],
+                per_account,
+                concurrency,
+                start_at,
+                f"baseline {n}",
+            )
+            for n, share in enumerate(shares)
+        ]
+        done = [run.result() for run in runs]
+    sent = sum(n for n, _, _ in done)
+    seconds = max(end for _, _, end in done) - min(start for _, start, _ in done)
+    return {"n": sent, "seconds": seconds, "throughput": sent / seconds}
+
+
+def bare_loop(
+    sandbox_url: str,
+    grants: list[Any],
+    per_account: int,
+    concurrency: int,
+    start_at: float,
+    prefix: str,
+) -> tuple[int, float, float]:
+    """One baseline process: returns how many it sent, and when it started and ended."""
+    settings = settings_for("sqlite://", sandbox_url, concurrency)
+    adapters = [
+        registry.build(
             Network.mastodon,
-            settings,
-            credentials=a["grant"].credentials,
-            remote_id=a["grant"].remote_id,
-            handle=a["grant"].handle,
-            sandbox=True,
-            instance_url=a["grant"].instance_url,
+            registry.config_for(
+                Network.mastodon,
+                settings,
+                credentials=grant.credentials,
+                remote_id=grant.remote_id,
+                handle=grant.handle,
+                sandbox=True,
+                instance_url=grant.instance_url,
+            ),
         )
-        adapters.append(registry.build(Network.mastodon, config))
+        for grant in grants
+    ]
     jobs = [
-        (adapter, f"baseline {i}-{n}")
+        (adapter, f"{prefix}-{i}-{n}")
         for n in range(per_account)
         for i, adapter in enumerate(adapters)
     ]
-    started = time.monotonic()
+    time.sleep(max(0.0, start_at - time.time()))
+    started = time.time()
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         list(
             pool.map(
@@ -258,8 +303,7 @@ def baseline(
                 jobs,
             )
         )
-    elapsed = time.monotonic() - started
-    return {"n": len(jobs), "seconds": elapsed, "throughput": len(jobs) / elapsed}
+    return len(jobs), started, time.time()
 
 
 def run(database: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -276,7 +320,8 @@ def run(database: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
             settings,
             accounts,
             max(1, args.burst // len(accounts)),
-            args.concurrency * workers_count,
+            args.concurrency,
+            workers_count,
         )
 
         workers = start_workers(workers_count, url, sandbox_url, args.concurrency)
