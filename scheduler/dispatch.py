@@ -78,7 +78,11 @@ class Pauses:
                 self._paused, self._read_at = paused, read_at
             finally:
                 self._reading.release()
-        return account_id in self._paused
+        # A pause this process has just decided (its 429, or the metric collection's) counts at
+        # once, even before its transaction is committed.
+        return account_id in self._paused or account_id in publishing.decided_pauses(
+            self.engine, clock.now()
+        )
 
     def forget(self) -> None:
         """Read them again at the next check (this worker has just paused an account)."""

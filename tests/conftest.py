@@ -32,6 +32,7 @@ from beffroi.app import create_app
 from core import migrations
 from core.config import Settings
 from core.db import make_engine, metadata
+from core.publishing.engine import forget_local_pauses
 
 POSTGRES_URL = os.environ.get(
     "BEFFROI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -97,6 +98,8 @@ def delete_all_rows(engine: Engine) -> None:
     with engine.begin() as connection:
         for table in reversed(metadata.sorted_tables):
             connection.execute(table.delete())
+    # Ids are used again on SQLite: what this process remembers of the pauses goes too.
+    forget_local_pauses()
 
 
 @pytest.fixture

@@ -1064,9 +1064,55 @@ def _fail(
     )
 
 
+class _LocalPauses:
+    """The pauses this process has decided, known at once to its other threads: the
+    transaction that records one may wait for SQLite's write lock (or a busy PostgreSQL) while
+    this process's dispatcher is about to send to the same account. Kept per database."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._until: dict[tuple[str, int], datetime] = {}
+
+    def note(self, database: str, account_id: int, until: datetime) -> None:
+        with self._lock:
+            key = (database, account_id)
+            if key not in self._until or self._until[key] < until:
+                self._until[key] = until
+
+    def active(self, database: str, now: datetime) -> set[int]:
+        with self._lock:
+            for key in [k for k, until in self._until.items() if until <= now]:
+                del self._until[key]
+            return {account for (db, account) in self._until if db == database}
+
+    def clear(self) -> None:
+        with self._lock:
+            self._until.clear()
+
+
+_local_pauses = _LocalPauses()
+
+
+def forget_local_pauses() -> None:
+    """Forget the pauses this process decided (the database they were recorded in was emptied)."""
+    _local_pauses.clear()
+
+
+def _database_of(session: Session) -> str:
+    return str(session.get_bind().engine.url)
+
+
+def decided_pauses(engine: Engine, now: datetime) -> set[int]:
+    """The accounts this process has paused and that are still paused at `now`, committed or
+    not yet."""
+    return _local_pauses.active(str(engine.url), now)
+
+
 def pause_account(session: Session, *, account_id: int, until: datetime, reason: str) -> None:
     """No request goes to this account before `until` (the network's reset time): neither a
-    publication nor a metric reading (core.reach.collect reads the same pause)."""
+    publication nor a metric reading (core.reach.collect reads the same pause). This process
+    knows it at once; the others when the caller commits."""
+    _local_pauses.note(_database_of(session), account_id, until)
     for _ in range(2):
         try:
             with session.begin_nested():
@@ -1086,8 +1132,10 @@ def pause_account(session: Session, *, account_id: int, until: datetime, reason:
 
 
 def paused_accounts(session: Session, now: datetime) -> set[int]:
+    """The accounts paused at `now`: as recorded, and as this process has just decided."""
     stmt = select(AccountPause.account_id).where(col(AccountPause.until_at) > now)
-    return set(session.exec(stmt).all())
+    recorded = set(session.exec(stmt).all())
+    return recorded | _local_pauses.active(_database_of(session), now)
 
 
 def settle_post(session: Session, post_id: int) -> PostStatus | None:

@@ -15,6 +15,7 @@ from core.config import Settings
 from core.posts import publications
 from core.posts.models import Post, PostStatus, Publication, PublicationStatus
 from core.publishing import engine as publishing
+from core.publishing.models import AccountPause
 from scheduler.dispatch import Dispatcher, Pauses
 from tests.conftest import SandboxServer, eventually
 from tests.factories import make_authority, make_post
@@ -154,11 +155,39 @@ def test_the_pauses_checked_before_each_call_are_read_again_when_older_than_thei
     pauses = Pauses(db, max_age=3600)
     assert account.id not in pauses
 
-    publishing.pause_account(
-        session, account_id=account.id, until=clock.now() + timedelta(minutes=5), reason="429"
+    # Another worker's pause: known here only from the database.
+    session.add(
+        AccountPause(account_id=account.id, until_at=clock.now() + timedelta(minutes=5), reason="")
     )
     session.commit()
     assert account.id not in pauses  # read less than an hour ago
     pauses.forget()  # this worker has just paused an account
     assert account.id in pauses
     assert account.id in Pauses(db, max_age=0)
+
+
+def test_a_pause_decided_in_this_process_counts_before_it_is_committed(
+    session: Session,
+    db: Engine,
+    sandbox_account: Callable[..., Account],
+) -> None:
+    # The metric collection met a 429; on SQLite, its transaction may wait for the write lock
+    # while the dispatcher is about to send to the same account.
+    account = sandbox_account(make_authority(session), Network.mastodon)
+    assert account.id is not None
+    pauses = Pauses(db, max_age=3600)
+    assert account.id not in pauses
+    with Session(db) as collecting:
+        publishing.pause_account(
+            collecting,
+            account_id=account.id,
+            until=clock.now() + timedelta(minutes=5),
+            reason="429",
+        )
+        assert account.id in pauses  # not committed yet
+        collecting.rollback()
+    with Session(db) as other:
+        assert account.id in publishing.paused_accounts(other, clock.now())
+    # Its reset passed: the account is free again.
+    with clock.frozen(clock.now() + timedelta(minutes=6)):
+        assert account.id not in pauses
