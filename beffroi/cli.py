@@ -64,7 +64,7 @@ def _serve(settings: Settings, *, host: str, port: int, run_scheduler: bool) -> 
     import uvicorn
 
     from beffroi.app import create_app
-    from beffroi.process import freeze_startup_heap
+    from beffroi.process import FreezeAfterWarmUp, freeze_startup_heap
 
     require_current_schema(settings)
     if settings.sandbox and settings.sandbox_url is None:
@@ -75,8 +75,10 @@ def _serve(settings: Settings, *, host: str, port: int, run_scheduler: bool) -> 
     typer.echo(
         f"Beffroi est servi sur http://{host}:{port} (adresse publique : {settings.public_url})."
     )
-    freeze_startup_heap()
-    uvicorn.run(application, host=host, port=port, proxy_headers=True, log_level="info")
+    freeze_startup_heap(serving=True)
+    uvicorn.run(
+        FreezeAfterWarmUp(application), host=host, port=port, proxy_headers=True, log_level="info"
+    )
 
 
 @app.command()
@@ -145,7 +147,7 @@ def worker(
         render=render_email,
         mode="worker",
     )
-    freeze_startup_heap()
+    freeze_startup_heap(serving=False)
     run_worker(runtime)
 
 

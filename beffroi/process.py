@@ -4,14 +4,47 @@ from __future__ import annotations
 
 import gc
 
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-def freeze_startup_heap() -> None:
+# Requests after which a served process freezes its heap a second time (see `FreezeAfterWarmUp`).
+WARM_UP_REQUESTS = 10
+
+
+def freeze_startup_heap(*, serving: bool) -> None:
     """Move everything alive after start-up (modules, routes, models, templates) out of the cycle
     collector's reach. A served process holds about 230 000 such objects; without this, every
     full collection walks them all (about 65 ms on the development machine, once every few
     requests for a busy calendar month) and makes the slow tail of the response times.
 
     Called once per server or worker process, not in tests: frozen objects are only ever freed
-    by reference counting, so an object frozen and later part of a garbage cycle stays."""
+    by reference counting, so an object frozen and later part of a garbage cycle stays.
+
+    A process that serves pages (`serving`) first loads what its first requests would otherwise
+    load lazily (the holiday tables), so that it is frozen too."""
+    if serving:
+        from core import clock
+        from core.calendar import holidays
+
+        holidays.preload(clock.now().date())
     gc.collect()
     gc.freeze()
+
+
+class FreezeAfterWarmUp:
+    """Freezes the heap once more after the first requests. Those fill the caches that live as
+    long as the process (compiled SQL statements, validators, dependency graphs: about 27 000
+    objects after one busy calendar); left in the collector's oldest generation, each full
+    collection walks them (7 ms, one busy calendar in sixteen). Requests still running at that
+    moment are frozen with the caches: a bounded, one-time cost."""
+
+    def __init__(self, app: ASGIApp, *, after: int = WARM_UP_REQUESTS) -> None:
+        self.app = app
+        self.remaining = after
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+        if scope["type"] == "http" and self.remaining > 0:
+            self.remaining -= 1
+            if self.remaining == 0:
+                gc.collect()
+                gc.freeze()

@@ -136,13 +136,13 @@ def client(settings: Settings, engine: Engine, token: str | None = None) -> Iter
     import httpx
 
     from beffroi.app import create_app
-    from beffroi.process import freeze_startup_heap
+    from beffroi.process import FreezeAfterWarmUp, freeze_startup_heap
 
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     app = create_app(settings, engine=engine, run_mailer=False)
-    freeze_startup_heap()  # as `beffroi serve` and `beffroi api` do
+    freeze_startup_heap(serving=True)  # as `beffroi serve` and `beffroi api` do
     with (
-        serve(app) as base,
+        serve(FreezeAfterWarmUp(app)) as base,  # as they do too
         httpx.Client(base_url=base, headers=headers) as http,
     ):
         yield http
@@ -152,8 +152,11 @@ def client(settings: Settings, engine: Engine, token: str | None = None) -> Iter
 
 
 def warm_up(http: httpx.Client, url: str, **kwargs: Any) -> httpx.Response:
-    """Five calls (imports, caches, the connection pool); returns the last answer."""
-    for _ in range(5):
+    """As many calls as a served process answers before it freezes its heap again (imports,
+    caches, the connection pool); returns the last answer."""
+    from beffroi.process import WARM_UP_REQUESTS
+
+    for _ in range(WARM_UP_REQUESTS):
         response = http.get(url, **kwargs)
         response.raise_for_status()
     return response

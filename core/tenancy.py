@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol, Self, TypeVar
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from core.errors import NotFound
@@ -23,8 +24,9 @@ S = TypeVar("S", bound=_Filterable)
 M = TypeVar("M")
 
 
-def for_authority(stmt: S, authority_id: int) -> S:
-    """Restrict `stmt` to the rows of one authority (the first selected entity's rows)."""
+def for_authority(stmt: S, authority_id: int | sa.BindParameter[int]) -> S:
+    """Restrict `stmt` to the rows of one authority (the first selected entity's rows).
+    `authority_id` may be a bind parameter, for a statement built once and run many times."""
     entity = stmt.column_descriptions[0]["entity"]
     column = getattr(entity, "authority_id", None)
     if column is None:

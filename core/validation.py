@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -27,10 +28,17 @@ def slug(value: str) -> str:
     return value
 
 
+@cache
+def _iana_names() -> frozenset[str]:
+    # available_timezones() walks the tz database's directory on every call (milliseconds); the
+    # set does not change while the process runs.
+    return frozenset(available_timezones())
+
+
 def timezone(value: str) -> str:
     value = value.strip()
     # ZoneInfo also accepts file paths and legacy aliases; only IANA names are meaningful here.
-    if value not in available_timezones():
+    if value not in _iana_names():
         raise ValueError(
             f"« {value} » n'est pas un fuseau horaire connu : utilisez un nom IANA comme "
             "« Europe/Paris » ou « Indian/Reunion »."

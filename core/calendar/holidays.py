@@ -48,6 +48,15 @@ def _public_year(year: int, subdivision: str | None) -> dict[date, str]:
     return {day: str(name) for day, name in calendar.items()}
 
 
+def preload(today: date) -> None:
+    """Load now what the first calendar would load: the `holidays` package imports its tables
+    lazily (about 280 modules), and the school-holiday dates are read from a file. A served
+    process calls this before freezing its start-up heap (`beffroi.process`)."""
+    for year in (today.year, today.year + 1):
+        _public_year(year, None)
+    _school()
+
+
 @lru_cache(maxsize=1)
 def _school() -> SchoolHolidayDates:
     return SchoolHolidayDates()

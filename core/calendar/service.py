@@ -10,7 +10,8 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, TypeVar
+from functools import cache
+from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -41,6 +42,7 @@ from core.tenancy import for_authority
 M = TypeVar("M", Audience, Objective)
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 EXCERPT = 120
+_POST_STATUSES = {status.value: status for status in PostStatus}
 
 
 class BadMonth(InvalidInput):
@@ -228,41 +230,47 @@ def month(
     last = month_end(first)
     start, _ = quotas.day_bounds(first, tz)
     _, end = quotas.day_bounds(last, tz)
-    posts = _posts(session, authority.id, start, end)
+    posts = (
+        session.connection()
+        .execute(_POSTS, {"authority_id": authority.id, "start": start, "end": end})
+        .all()
+    )
     accounts = list(session.exec(for_authority(select(Account), authority.id)).all())
     targets = _targets(
         session, authority.id, start, end, {a.id: Network(a.network) for a in accounts}
     )
-    planned = [p for p in posts if p.status not in quotas.NOT_PLANNED]
-    planned_ids = {p.id for p in planned}
 
+    # One pass over the month's posts, which come ordered by time.
+    planned_pillars: list[int | None] = []
     by_day: dict[date, list[CalendarPost]] = defaultdict(list)
     per_account_day: Counter[tuple[date, int]] = Counter()
     taken: set[tuple[int, datetime]] = set()
     busy_days: set[date] = set()
-    # Each account's planned times, in order (the posts come ordered by time).
+    # Each account's planned times, in order.
     times: dict[int, list[datetime]] = defaultdict(list)
-    for post in posts:
-        local = post.scheduled_at.astimezone(zone)
-        post_targets = targets.get(post.id, [])
-        if post.id in planned_ids:
-            busy_days.add(local.date())
+    for post_id, status, at, pillar_id, text, author_id, campaign_id in posts:
+        local = at.astimezone(zone)
+        day = local.date()
+        post_targets = targets.get(post_id, [])
+        if status not in quotas.NOT_PLANNED:
+            planned_pillars.append(pillar_id)
+            busy_days.add(day)
             for target in post_targets:
                 if target.status != PublicationStatus.cancelled:
-                    per_account_day[(local.date(), target.account_id)] += 1
-                    taken.add((target.account_id, post.scheduled_at))
-                    times[target.account_id].append(post.scheduled_at)
-        if only_author_id is not None and post.author_id != only_author_id:
+                    per_account_day[(day, target.account_id)] += 1
+                    taken.add((target.account_id, at))
+                    times[target.account_id].append(at)
+        if only_author_id is not None and author_id != only_author_id:
             continue
-        by_day[local.date()].append(
+        by_day[day].append(
             CalendarPost(
-                id=post.id,
-                status=post.status,
-                time=local.strftime("%H:%M"),
-                scheduled_at=post.scheduled_at,
-                pillar_id=post.pillar_id,
-                campaign_id=post.campaign_id,
-                text=_excerpt(post.text),
+                id=post_id,
+                status=_POST_STATUSES[status],
+                time=f"{local.hour:02d}:{local.minute:02d}",
+                scheduled_at=at,
+                pillar_id=pillar_id,
+                campaign_id=campaign_id,
+                text=_excerpt(text),
                 targets=post_targets,
             )
         )
@@ -286,7 +294,7 @@ def month(
             Day(
                 date=day,
                 weekday=WEEKDAYS[day.weekday()],
-                posts=sorted(by_day.get(day, []), key=lambda p: (p.scheduled_at, p.id)),
+                posts=by_day.get(day, []),
                 public_holiday=public.get(day),
                 school_holiday=school.get(day),
                 pre_electoral=any(_overlaps(w, day_start, day_end) for w in periods),
@@ -306,22 +314,12 @@ def month(
         timezone=tz,
         school_zone=zone_letter,
         days=days,
-        pillar_mix=pillar_mix(session, authority.id, [p.pillar_id for p in planned]),
+        pillar_mix=pillar_mix(session, authority.id, planned_pillars),
         audiences=_coverage(
-            session,
-            _all(session, Audience, authority.id),
-            col(PostAudience.audience_id),
-            col(PostAudience.post_id),
-            start,
-            end,
+            session, _all(session, Audience, authority.id), _AUDIENCES_COVERED, start, end
         ),
         objectives=_coverage(
-            session,
-            _all(session, Objective, authority.id),
-            col(PostObjective.objective_id),
-            col(PostObjective.post_id),
-            start,
-            end,
+            session, _all(session, Objective, authority.id), _OBJECTIVES_COVERED, start, end
         ),
         empty_days=[d.date for d in days if d.date not in busy_days],
         abandoned_accounts=_gaps(
@@ -366,54 +364,112 @@ def _window(w: electoral.Window) -> WindowRead:
     )
 
 
-@dataclass(frozen=True)
-class _Post:
-    """The columns of a post the calendar shows: plain rows, not ORM objects (a busy month has
-    hundreds of posts)."""
+# --- statements ---------------------------------------------------------------------------------
+# The month's statements are built once, with bind parameters: building them at each call
+# (SQLAlchemy's operators, coercions and cache keys, for about fifteen statements) cost more
+# than running them.
 
-    id: int
-    status: PostStatus
-    scheduled_at: datetime
-    pillar_id: int | None
-    text: str
-    author_id: int | None
-    campaign_id: int | None = None
+AUTHORITY: sa.BindParameter[int] = sa.bindparam("authority_id", type_=sa.Integer)
 
 
-def _posts(session: Session, authority_id: int, start: datetime, end: datetime) -> list[_Post]:
-    stmt = (
-        for_authority(
-            sa.select(
-                col(Post.id),
-                col(Post.status),
-                col(Post.scheduled_at),
-                col(Post.pillar_id),
-                col(Post.text),
-                col(Post.author_id),
-                col(Post.campaign_id),
-            ),
-            authority_id,
-        )
-        .where(
-            col(Post.scheduled_at) >= start,
-            col(Post.scheduled_at) < end,
-            col(Post.status) != PostStatus.cancelled,
-        )
-        .order_by(col(Post.scheduled_at), col(Post.id))
+def _in_range(at: Any) -> tuple[Any, Any]:
+    return at >= sa.bindparam("start"), at < sa.bindparam("end")
+
+
+# (id, status, scheduled_at, pillar_id, text, author_id, campaign_id): columns never null here.
+_POSTS = cast(
+    "sa.Select[int, str, datetime, int | None, str, int | None, int | None]",
+    for_authority(
+        sa.select(
+            col(Post.id),
+            col(Post.status),
+            col(Post.scheduled_at),
+            col(Post.pillar_id),
+            col(Post.text),
+            col(Post.author_id),
+            col(Post.campaign_id),
+        ),
+        AUTHORITY,
     )
-    return [
-        _Post(
-            id=i or 0,
-            status=PostStatus(st),
-            scheduled_at=at,
-            pillar_id=pillar,
-            text=text,
-            author_id=author,
-            campaign_id=campaign,
+    .where(*_in_range(col(Post.scheduled_at)), col(Post.status) != PostStatus.cancelled)
+    .order_by(col(Post.scheduled_at), col(Post.id)),
+)
+
+_TARGETS = (
+    for_authority(
+        sa.select(col(Post.id), col(Publication.account_id), col(Publication.status)), AUTHORITY
+    )
+    .join(Publication, col(Publication.post_id) == col(Post.id))
+    .where(*_in_range(col(Post.scheduled_at)), col(Post.status) != PostStatus.cancelled)
+    .order_by(col(Publication.id))
+)
+
+
+def _coverage_statement(key: Any, link_post_id: Any) -> sa.Select[tuple[int, int]]:
+    # The month's posts first, by the (authority, time) index, then their links by post: kept
+    # apart (MATERIALIZED), since PostgreSQL misjudges how many posts a month of one authority
+    # has and would otherwise read every link of every post.
+    month_posts = (
+        for_authority(sa.select(col(Post.id)), AUTHORITY)
+        .where(*_in_range(col(Post.scheduled_at)), col(Post.status).not_in(quotas.NOT_PLANNED))
+        .cte("month_posts")
+        .prefix_with("MATERIALIZED")
+    )
+    return (
+        sa.select(key, sa.func.count())
+        .select_from(month_posts)
+        .join(key.table, link_post_id == month_posts.c.id)
+        .group_by(key)
+    )
+
+
+_AUDIENCES_COVERED = _coverage_statement(col(PostAudience.audience_id), col(PostAudience.post_id))
+_OBJECTIVES_COVERED = _coverage_statement(
+    col(PostObjective.objective_id), col(PostObjective.post_id)
+)
+
+
+@cache
+def _last_before_statement(accounts: int) -> sa.Select[*tuple[Any, ...]]:
+    """Each account's last publication before the month that went out (or is scheduled), read
+    from the (account, due_at) index: one short index walk per account, all in one statement
+    (parameters `account_0`… and `start`)."""
+    return sa.select(
+        *(
+            for_authority(sa.select(col(Publication.due_at)), AUTHORITY)
+            .where(
+                col(Publication.account_id) == sa.bindparam(f"account_{n}"),
+                col(Publication.due_at) < sa.bindparam("start"),
+                col(Publication.status).in_(quotas.GOING_OUT),
+            )
+            .order_by(col(Publication.due_at).desc())
+            .limit(1)
+            .scalar_subquery()
+            for n in range(accounts)
         )
-        for i, st, at, pillar, text, author, campaign in session.execute(stmt).all()
-        if at is not None
-    ]
+    )
+
+
+@cache
+def _month_counts_statement(months: int) -> sa.Select[*tuple[Any, ...]]:
+    """The posts planned in each of `months` ranges (parameters `start_0`, `end_0`…): each an
+    index-only range count on (authority, time, status). (A UNION of the same counts made
+    PostgreSQL start parallel workers, which cost more than the counting; one scan of both years
+    with a filter per month read every post of the authority.)"""
+    at = col(Post.scheduled_at)
+    return sa.select(
+        *(
+            # count(authority_id), a column of the index, keeps the count an index-only scan.
+            for_authority(sa.select(sa.func.count(col(Post.authority_id))), AUTHORITY)
+            .where(
+                at >= sa.bindparam(f"start_{n}"),
+                at < sa.bindparam(f"end_{n}"),
+                col(Post.status).not_in(quotas.NOT_PLANNED),
+            )
+            .scalar_subquery()
+            for n in range(months)
+        )
+    )
 
 
 def _targets(
@@ -423,22 +479,14 @@ def _targets(
     end: datetime,
     networks: dict[int | None, Network],
 ) -> dict[int, list[TargetRead]]:
-    stmt = (
-        for_authority(select(Post.id, Publication.account_id, Publication.status), authority_id)
-        .join(Publication, col(Publication.post_id) == col(Post.id))
-        .where(
-            col(Post.scheduled_at) >= start,
-            col(Post.scheduled_at) < end,
-            col(Post.status) != PostStatus.cancelled,
-        )
-        .order_by(col(Publication.id))
-    )
+    params = {"authority_id": authority_id, "start": start, "end": end}
+    rows = session.connection().execute(_TARGETS, params).all()
     found: dict[int, list[TargetRead]] = defaultdict(list)
     # A busy month has thousands of targets but only a few distinct (account, status) values:
     # each is built once, without validation (trusted values from the database), and shared by
     # the posts that have it. They are never modified.
     distinct: dict[tuple[int, str], TargetRead] = {}
-    for post_id, account_id, status in session.exec(stmt).all():
+    for post_id, account_id, status in rows:
         key = (account_id, status)
         target = distinct.get(key)
         if target is None:
@@ -507,34 +555,15 @@ def pillar_mix(
 def _coverage(
     session: Session,
     rows: Sequence[Audience] | Sequence[Objective],
-    key: Any,
-    link_post_id: Any,
+    stmt: sa.Select[tuple[int, int]],
     start: datetime,
     end: datetime,
 ) -> list[Coverage]:
     """How many of the month's planned posts speak to each audience (or serve each objective)."""
     if not rows:
         return []
-    # The month's posts first, by the (authority, time) index, then their links by post: kept
-    # apart (MATERIALIZED), since PostgreSQL misjudges how many posts a month of one authority
-    # has and would otherwise read every link of every post.
-    month_posts = (
-        for_authority(sa.select(col(Post.id)), rows[0].authority_id)
-        .where(
-            col(Post.scheduled_at) >= start,
-            col(Post.scheduled_at) < end,
-            col(Post.status).not_in(quotas.NOT_PLANNED),
-        )
-        .cte("month_posts")
-        .prefix_with("MATERIALIZED")
-    )
-    stmt = (
-        sa.select(key, sa.func.count())
-        .select_from(month_posts)
-        .join(key.table, link_post_id == month_posts.c.id)
-        .group_by(key)
-    )
-    counts = {k: int(n) for k, n in session.execute(stmt).all()}
+    params = {"authority_id": rows[0].authority_id, "start": start, "end": end}
+    counts = {k: int(n) for k, n in session.execute(stmt, params).all()}
     return [
         Coverage(id=row.id, name=row.name, posts=counts.get(row.id, 0))
         for row in rows
@@ -589,23 +618,12 @@ def _gaps(
 def _last_before(
     session: Session, authority_id: int, account_ids: Sequence[int], start: datetime
 ) -> dict[int, datetime]:
-    """Each account's last publication before the month that went out (or is scheduled), read
-    from the (account, due_at) index: one short index walk per account, all in one statement."""
+    """Each account's last publication before the month that went out (or is scheduled)."""
     if not account_ids:
         return {}
-    lasts = [
-        for_authority(select(Publication.due_at), authority_id)
-        .where(
-            Publication.account_id == account_id,
-            col(Publication.due_at) < start,
-            col(Publication.status).in_(quotas.GOING_OUT),
-        )
-        .order_by(col(Publication.due_at).desc())
-        .limit(1)
-        .scalar_subquery()
-        for account_id in account_ids
-    ]
-    row = session.execute(sa.select(*lasts)).one()
+    params: dict[str, Any] = {"authority_id": authority_id, "start": start}
+    params.update({f"account_{n}": account_id for n, account_id in enumerate(account_ids)})
+    row = session.execute(_last_before_statement(len(account_ids)), params).one()
     return {
         account_id: _aware(last)
         for account_id, last in zip(account_ids, row, strict=True)
@@ -746,19 +764,10 @@ def _months_compared(
         months.append(current)
         current = month_end(current) + timedelta(days=1)
     firsts = [*months, *(_year_before(m) for m in months)]
-    # One statement: a count per month, each an index-only range count on (authority, time,
-    # status). (A UNION of the same counts made PostgreSQL start parallel workers, which cost
-    # more than the counting; one scan of both years with a filter per month read every post of
-    # the authority.)
-    at = col(Post.scheduled_at)
-    counts = [
-        # count(authority_id), a column of the index, keeps the count an index-only scan.
-        for_authority(sa.select(sa.func.count(col(Post.authority_id))), authority.id)
-        .where(at >= lo, at < hi, col(Post.status).not_in(quotas.NOT_PLANNED))
-        .scalar_subquery()
-        for lo, hi in (_month_bounds(first, tz) for first in firsts)
-    ]
-    found = [int(n) for n in session.execute(sa.select(*counts)).one()]
+    params: dict[str, Any] = {"authority_id": authority.id}
+    for n, first in enumerate(firsts):
+        params[f"start_{n}"], params[f"end_{n}"] = _month_bounds(first, tz)
+    found = [int(n) for n in session.execute(_month_counts_statement(len(firsts)), params).one()]
     return [
         MonthComparison(
             month=m.strftime("%Y-%m"),

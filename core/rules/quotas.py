@@ -97,20 +97,16 @@ def planned_instants(
     """(account, time) of every planned publication between two instants."""
     if not account_ids:
         return []
-    stmt = (
-        for_authority(select(Post.scheduled_at, Publication.account_id), authority_id)
-        .join(Publication, col(Publication.post_id) == col(Post.id))
-        .where(
-            col(Post.scheduled_at) >= start,
-            col(Post.scheduled_at) < end,
-            col(Post.status).not_in(NOT_PLANNED),
-            col(Publication.account_id).in_(account_ids),
-            col(Publication.status) != PublicationStatus.cancelled,
-        )
-    )
-    if excluding_post_id is not None:
-        stmt = stmt.where(col(Post.id) != excluding_post_id)
-    return [(account_id, at) for at, account_id in session.exec(stmt).all() if at is not None]
+    params = {
+        "authority_id": authority_id,
+        "account_ids": list(account_ids),
+        "start": start,
+        "end": end,
+        # Post ids start at 1: 0 excludes none.
+        "excluding": excluding_post_id or 0,
+    }
+    rows = session.execute(_PLANNED_INSTANTS, params).all()
+    return [(account_id, at) for at, account_id in rows if at is not None]
 
 
 def gone_out_between(
@@ -125,14 +121,37 @@ def gone_out_between(
     account's actual history, read from the (account, due time, status) index."""
     if not account_ids:
         return {}
-    stmt = (
-        for_authority(select(Publication.account_id, sa.func.count()), authority_id)
-        .where(
-            col(Publication.account_id).in_(account_ids),
-            col(Publication.due_at) >= start,
-            col(Publication.due_at) < end,
-            col(Publication.status).in_(GOING_OUT),
-        )
-        .group_by(col(Publication.account_id))
+    params = {
+        "authority_id": authority_id,
+        "account_ids": list(account_ids),
+        "start": start,
+        "end": end,
+    }
+    return {account_id: int(n) for account_id, n in session.execute(_GONE_OUT, params).all()}
+
+
+# Built once with bind parameters (the calendar runs them at every call).
+_AUTHORITY: sa.BindParameter[int] = sa.bindparam("authority_id", type_=sa.Integer)
+_ACCOUNT_IDS: sa.BindParameter[list[int]] = sa.bindparam("account_ids", expanding=True)
+_PLANNED_INSTANTS = (
+    for_authority(sa.select(col(Post.scheduled_at), col(Publication.account_id)), _AUTHORITY)
+    .join(Publication, col(Publication.post_id) == col(Post.id))
+    .where(
+        col(Post.scheduled_at) >= sa.bindparam("start"),
+        col(Post.scheduled_at) < sa.bindparam("end"),
+        col(Post.status).not_in(NOT_PLANNED),
+        col(Publication.account_id).in_(_ACCOUNT_IDS),
+        col(Publication.status) != PublicationStatus.cancelled,
+        col(Post.id) != sa.bindparam("excluding"),
     )
-    return {account_id: int(n) for account_id, n in session.exec(stmt).all()}
+)
+_GONE_OUT = (
+    for_authority(sa.select(col(Publication.account_id), sa.func.count()), _AUTHORITY)
+    .where(
+        col(Publication.account_id).in_(_ACCOUNT_IDS),
+        col(Publication.due_at) >= sa.bindparam("start"),
+        col(Publication.due_at) < sa.bindparam("end"),
+        col(Publication.status).in_(GOING_OUT),
+    )
+    .group_by(col(Publication.account_id))
+)

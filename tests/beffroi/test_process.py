@@ -1,0 +1,54 @@
+"""The heap freezing of served processes: it must not change what they answer."""
+
+from __future__ import annotations
+
+import gc
+import sys
+from collections.abc import Iterator
+
+import pytest
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from beffroi.process import FreezeAfterWarmUp
+
+
+@pytest.fixture
+def unfrozen() -> Iterator[None]:
+    gc.unfreeze()
+    yield
+    gc.unfreeze()  # the test process keeps collecting everything
+
+
+def test_the_heap_is_frozen_once_after_the_warm_up_requests(unfrozen: None) -> None:
+    async def hello(_request: object) -> PlainTextResponse:
+        return PlainTextResponse("bonjour")
+
+    app = FreezeAfterWarmUp(Starlette(routes=[Route("/", hello)]), after=3)
+    with TestClient(app) as client:
+        for _ in range(2):
+            assert client.get("/").text == "bonjour"
+        assert gc.get_freeze_count() == 0
+        assert client.get("/").text == "bonjour"
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        gc.unfreeze()
+        # Once only: later requests leave the collector alone.
+        for _ in range(5):
+            assert client.get("/").text == "bonjour"
+        assert gc.get_freeze_count() == 0
+
+
+def test_a_served_process_loads_the_holiday_tables_before_freezing(unfrozen: None) -> None:
+    from beffroi.process import freeze_startup_heap
+    from core.calendar import holidays
+
+    holidays._public_year.cache_clear()
+    holidays._school.cache_clear()
+    freeze_startup_heap(serving=True)
+    assert gc.get_freeze_count() > 0
+    assert holidays._public_year.cache_info().currsize == 2
+    assert holidays._school.cache_info().currsize == 1
+    assert any(name.startswith("holidays.countries.") for name in sys.modules)
