@@ -24,7 +24,9 @@ from core.users.models import User
 from core.validation import MAX_ID
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
+    # Dependencies that only read what is at hand are coroutines: FastAPI runs a plain function
+    # in its thread pool, a hop between threads for nothing.
     settings: Settings = request.app.state.settings
     return settings
 
@@ -64,7 +66,7 @@ def get_principal(request: Request, session: SessionDep) -> security.Principal:
 PrincipalDep = Annotated[security.Principal, Depends(get_principal)]
 
 
-def get_current_user(principal: PrincipalDep) -> User:
+async def get_current_user(principal: PrincipalDep) -> User:
     return principal.user
 
 
@@ -139,7 +141,7 @@ MemberDep = Annotated[Member, Depends(get_member)]
 
 
 def _requiring(*roles: Role, message: str) -> object:
-    def dependency(member: MemberDep) -> Member:
+    async def dependency(member: MemberDep) -> Member:
         if not member.has(*roles):
             raise PermissionDenied(message)
         return member

@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -58,8 +59,15 @@ def _ensure_media_of(session: Session, *, authority: Authority, media_id: int) -
         )
 
 
+# Run at every request: built once, with bind parameters.
+_BY_SLUG = select(Authority).where(Authority.slug == sa.bindparam("slug"))
+_MEMBERSHIP = for_authority(select(Membership), sa.bindparam("authority_id")).where(
+    Membership.user_id == sa.bindparam("user_id")
+)
+
+
 def get_by_slug(session: Session, slug: str) -> Authority | None:
-    return session.exec(select(Authority).where(Authority.slug == slug)).first()
+    return session.exec(_BY_SLUG, params={"slug": slug}).first()
 
 
 def update(session: Session, *, authority: Authority, data: AuthorityUpdate) -> Authority:
@@ -87,8 +95,8 @@ def visible_to(session: Session, *, user: User) -> list[Authority]:
 
 
 def membership(session: Session, *, authority_id: int, user_id: int) -> Membership | None:
-    stmt = for_authority(select(Membership), authority_id).where(Membership.user_id == user_id)
-    return session.exec(stmt).first()
+    params = {"authority_id": authority_id, "user_id": user_id}
+    return session.exec(_MEMBERSHIP, params=params).first()
 
 
 # --- members ------------------------------------------------------------------------------------

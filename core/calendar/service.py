@@ -86,9 +86,10 @@ class CalendarPost:
     targets: list[TargetRead]
 
 
-class FreeSlot(BaseModel):
+@dataclass(slots=True)
+class FreeSlot:
     account_id: int
-    time: str
+    time: str  # local HH:MM
     at: datetime
 
 
@@ -244,21 +245,20 @@ def month(
     planned_pillars: list[int | None] = []
     by_day: dict[date, list[CalendarPost]] = defaultdict(list)
     per_account_day: Counter[tuple[date, int]] = Counter()
-    taken: set[tuple[int, datetime]] = set()
     busy_days: set[date] = set()
     # Each account's planned times, in order.
     times: dict[int, list[datetime]] = defaultdict(list)
+    no_targets: list[TargetRead] = []
     for post_id, status, at, pillar_id, text, author_id, campaign_id in posts:
         local = at.astimezone(zone)
         day = local.date()
-        post_targets = targets.get(post_id, [])
+        post_targets = targets.get(post_id, no_targets)
         if status not in quotas.NOT_PLANNED:
             planned_pillars.append(pillar_id)
             busy_days.add(day)
             for target in post_targets:
                 if target.status != PublicationStatus.cancelled:
                     per_account_day[(day, target.account_id)] += 1
-                    taken.add((target.account_id, at))
                     times[target.account_id].append(at)
         if only_author_id is not None and author_id != only_author_id:
             continue
@@ -284,7 +284,7 @@ def month(
     public = holidays.public(first, last, timezone=tz)
     zone_letter = school_zone(authority)
     school = holidays.school(first, last, zone=zone_letter)
-    free = _free_slots(session, authority.id, accounts, first, last, tz, taken)
+    free = _free_slots(session, authority.id, accounts, first, last, tz, times)
 
     days = []
     day = first
@@ -646,21 +646,23 @@ def _free_slots(
     first: date,
     last: date,
     tz: str,
-    taken: set[tuple[int, datetime]],
+    times: dict[int, list[datetime]],
 ) -> dict[date, list[FreeSlot]]:
-    """The slots still to come with no post of their account at that time."""
+    """The slots still to come with no post of their account at that time (`times`: each
+    account's planned times)."""
     ids = [a.id for a in accounts if a.id is not None]
     all_slots = slots.slots_of(session, authority_id=authority_id, account_ids=ids)
     if not all_slots:
         return {}
+    taken = {account_id: set(times.get(account_id, ())) for account_id in ids}
     now = clock.now()
     zone = ZoneInfo(tz)
     found: dict[date, list[FreeSlot]] = defaultdict(list)
     for slot, at in slots.slot_instants(all_slots, first, last, tz):
-        if at >= now and (slot.account_id, at) not in taken:
+        if at >= now and at not in taken[slot.account_id]:
             local = at.astimezone(zone)
             found[local.date()].append(
-                FreeSlot(account_id=slot.account_id, time=local.strftime("%H:%M"), at=at)
+                FreeSlot(slot.account_id, f"{local.hour:02d}:{local.minute:02d}", at)
             )
     return found
 

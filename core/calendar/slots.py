@@ -4,7 +4,7 @@ target)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
@@ -115,12 +115,11 @@ def slots_of(
 def slot_instant(day: date, at: time, timezone: str) -> datetime:
     """The UTC instant of a slot on a given day; a slot in the spring gap moves to the next
     valid time, one in the autumn overlap takes the first occurrence."""
-    wall = datetime.combine(day, at, tzinfo=ZoneInfo("UTC")).replace(tzinfo=None)
-    resolved = timing.resolve(wall, timezone)
-    if resolved.instant is not None:
-        return resolved.instant
-    assert resolved.next_valid is not None
-    return timing.to_utc(resolved.next_valid, timezone)
+    wall = datetime.combine(day, at)
+    zone = ZoneInfo(timezone)
+    if timing.exists(wall, zone):
+        return wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    return timing.to_utc(timing.next_valid(wall, zone), timezone)
 
 
 def slot_instants(

@@ -209,17 +209,25 @@ def issue_token(
     return raw, token
 
 
+# Run at every request: built once, with bind parameters.
+_TOKEN_AND_USER = (
+    select(AccessToken, User)
+    .join(User, col(User.id) == AccessToken.user_id)
+    .where(
+        AccessToken.token_hash == sa.bindparam("token_hash"),
+        AccessToken.kind == sa.bindparam("kind"),
+    )
+)
+
+
 def resolve_token(
     session: Session, raw: str, *, kind: TokenKind
 ) -> tuple[User, AccessToken] | None:
     """The active person behind a raw token, or None when it is unknown, expired or revoked."""
     if not raw.startswith(TOKEN_PREFIX[kind] + "_"):
         return None
-    row = session.exec(
-        select(AccessToken, User)
-        .join(User, col(User.id) == AccessToken.user_id)
-        .where(AccessToken.token_hash == security.token_hash(raw), AccessToken.kind == kind)
-    ).first()
+    params = {"token_hash": security.token_hash(raw), "kind": kind.value}
+    row = session.exec(_TOKEN_AND_USER, params=params).first()
     if row is None:
         return None
     token, user = row

@@ -12,14 +12,17 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from beffroi.process import FreezeAfterWarmUp
+from beffroi.process import YOUNG_THRESHOLD, FreezeAfterWarmUp
 
 
 @pytest.fixture
 def unfrozen() -> Iterator[None]:
     gc.unfreeze()
+    thresholds = gc.get_threshold()
     yield
-    gc.unfreeze()  # the test process keeps collecting everything
+    # The test process keeps collecting everything, as usual.
+    gc.unfreeze()
+    gc.set_threshold(*thresholds)
 
 
 def test_the_heap_is_frozen_once_after_the_warm_up_requests(unfrozen: None) -> None:
@@ -41,7 +44,9 @@ def test_the_heap_is_frozen_once_after_the_warm_up_requests(unfrozen: None) -> N
         assert gc.get_freeze_count() == 0
 
 
-def test_a_served_process_loads_the_holiday_tables_before_freezing(unfrozen: None) -> None:
+def test_a_served_process_loads_the_holiday_tables_then_freezes_and_collects_less_often(
+    unfrozen: None,
+) -> None:
     from beffroi.process import freeze_startup_heap
     from core.calendar import holidays
 
@@ -49,6 +54,7 @@ def test_a_served_process_loads_the_holiday_tables_before_freezing(unfrozen: Non
     holidays._school.cache_clear()
     freeze_startup_heap(serving=True)
     assert gc.get_freeze_count() > 0
+    assert gc.get_threshold()[0] == YOUNG_THRESHOLD
     assert holidays._public_year.cache_info().currsize == 2
     assert holidays._school.cache_info().currsize == 1
     assert any(name.startswith("holidays.countries.") for name in sys.modules)
