@@ -64,7 +64,7 @@ def _serve(settings: Settings, *, host: str, port: int, run_scheduler: bool) -> 
     import uvicorn
 
     from beffroi.app import create_app
-    from beffroi.process import FreezeAfterWarmUp, freeze_startup_heap
+    from beffroi.process import FreezeAfterWarmUp, freeze_startup_heap, preload_networks
 
     require_current_schema(settings)
     if settings.sandbox and settings.sandbox_url is None:
@@ -75,6 +75,8 @@ def _serve(settings: Settings, *, host: str, port: int, run_scheduler: bool) -> 
     typer.echo(
         f"Beffroi est servi sur http://{host}:{port} (adresse publique : {settings.public_url})."
     )
+    if run_scheduler:
+        preload_networks(settings.database_url)
     freeze_startup_heap(serving=True)
     uvicorn.run(
         FreezeAfterWarmUp(application), host=host, port=port, proxy_headers=True, log_level="info"
@@ -107,7 +109,7 @@ def worker(
 ) -> None:
     """Le worker : publication à l'heure et tâches périodiques (e-mails, jetons, entretien) ;
     lancez-en autant que nécessaire."""
-    from beffroi.process import freeze_startup_heap
+    from beffroi.process import freeze_startup_heap, preload_networks
     from core.db import make_engine, session_scope
     from core.mail import service as mail
     from core.publishing import service as publishing
@@ -147,6 +149,7 @@ def worker(
         render=render_email,
         mode="worker",
     )
+    preload_networks(settings.database_url)
     freeze_startup_heap(serving=False)
     run_worker(runtime)
 

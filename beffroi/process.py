@@ -40,6 +40,24 @@ def freeze_startup_heap(*, serving: bool) -> None:
     gc.set_threshold(YOUNG_THRESHOLD, middle, old)
 
 
+def preload_networks(database_url: str) -> None:
+    """A publishing process loads the client libraries of the networks its accounts are on
+    before it freezes its heap (`networks.registry.preload`)."""
+    import sqlalchemy as sa
+
+    from core.accounts.models import Account, Network
+    from core.db import make_engine
+    from networks import registry
+
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            found = connection.execute(sa.select(Account.network).distinct()).scalars().all()  # type: ignore[call-overload]
+    finally:
+        engine.dispose()
+    registry.preload(Network(n) for n in found if n in Network.__members__.values())
+
+
 class FreezeAfterWarmUp:
     """Freezes the heap once more after the first requests. Those fill the caches that live as
     long as the process (compiled SQL statements, validators, dependency graphs: about 27 000

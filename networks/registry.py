@@ -10,6 +10,8 @@ address unless `BEFFROI_ALLOW_PRIVATE_NETWORK` is set.
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterable
 from typing import Any
 
 from core import crypto
@@ -159,6 +161,27 @@ def config_for(
         ),
         network=network,
     )
+
+
+# Each network's adapter module, imported on first use: their client libraries are large.
+MODULES = {
+    Network.x: "networks.x",
+    Network.linkedin: "networks.linkedin",
+    Network.facebook: "networks.meta",
+    Network.instagram: "networks.meta",
+    Network.mastodon: "networks.mastodon",
+    Network.bluesky: "networks.bluesky",
+}
+
+
+def preload(networks: Iterable[Network]) -> None:
+    """Import now the adapters of `networks` (a publishing process, for the networks its
+    accounts are on): otherwise the first publication to each network waits for its client
+    library to load (a tenth of a second or more, in the dispatcher's thread)."""
+    for network in networks:
+        module = MODULES.get(Network(network))
+        if module is not None:
+            importlib.import_module(module)
 
 
 def build(network: Network, config: AdapterConfig) -> NetworkAdapter:

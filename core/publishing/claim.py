@@ -12,6 +12,7 @@ worker), and nothing is claimed for an account a network asked to leave alone (`
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -19,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from core import clock
 from core.accounts.models import Account, Network
+from core.db import UTCDateTime
 from core.posts.models import Publication, PublicationStatus
 from core.publishing.models import AccountPause, AttemptOutcome, PublicationAttempt
 
@@ -40,6 +42,25 @@ def claim(
     if limit <= 0:
         return []
     now = now or clock.now()
+    params: dict[str, object] = {
+        "now": now,
+        "lease_until": now + lease,
+        "worker": worker,
+        "limit": limit,
+    }
+    if network is not None:
+        params["network"] = network.value
+    stmt = _claim_statement(engine.dialect.name, by_network=network is not None)
+    with engine.begin() as connection:
+        rows = connection.execute(stmt, params).all()
+    return [int(str(row[0])) for row in sorted(rows, key=lambda r: (r[1], r[0] or 0))]
+
+
+@cache
+def _claim_statement(dialect: str, *, by_network: bool) -> sa.Update:
+    """The claim, built once per database kind (the dispatcher runs it several times a second),
+    with the parameters `now`, `lease_until`, `worker`, `limit` and, `by_network`, `network`."""
+    now = sa.bindparam("now", type_=UTCDateTime)
     p = Publication.__table__.alias("p")  # type: ignore[attr-defined]
     other = Publication.__table__.alias("other")  # type: ignore[attr-defined]
     pause = AccountPause.__table__  # type: ignore[attr-defined]
@@ -69,29 +90,28 @@ def claim(
             ~paused,
         )
         .order_by(p.c.due_at, p.c.id)
-        .limit(limit)
+        .limit(sa.bindparam("limit", type_=sa.Integer))
     )
-    if network is not None:
+    if by_network:
         candidates = candidates.where(
-            sa.exists().where(account.c.id == p.c.account_id, account.c.network == network.value)
+            sa.exists().where(
+                account.c.id == p.c.account_id, account.c.network == sa.bindparam("network")
+            )
         )
     stmt = sa.update(Publication).where(col(Publication.status) == PublicationStatus.scheduled)
-    if engine.dialect.name == "postgresql":
+    if dialect == "postgresql":
         # A CTE with FOR UPDATE is materialised once; inside `IN (…)` the planner may run the
         # subquery again and, skipping locked rows, return more than `limit` of them.
         chosen = candidates.with_for_update(of=p, skip_locked=True).cte("chosen")
         stmt = stmt.where(col(Publication.id) == chosen.c.id)
     else:
         stmt = stmt.where(col(Publication.id).in_(candidates.scalar_subquery()))
-    stmt = stmt.values(
+    return stmt.values(
         status=PublicationStatus.publishing,
-        claimed_by=worker,
-        lease_until=now + lease,
+        claimed_by=sa.bindparam("worker"),
+        lease_until=sa.bindparam("lease_until", type_=UTCDateTime),
         updated_at=now,
     ).returning(col(Publication.id), col(Publication.due_at))
-    with engine.begin() as connection:
-        rows = connection.execute(stmt).all()
-    return [int(str(row[0])) for row in sorted(rows, key=lambda r: (r[1], r[0] or 0))]
 
 
 def extend(session: Session, *, publication_id: int, worker: str, lease: timedelta) -> bool:
@@ -188,10 +208,13 @@ def claim_with_networks(
     if not ids:
         return []
     with engine.connect() as connection:
-        rows = connection.execute(
-            sa.select(col(Publication.id), col(Account.network))
-            .join(Account, col(Account.id) == Publication.account_id)
-            .where(col(Publication.id).in_(ids))
-        ).all()
+        rows = connection.execute(_NETWORKS_OF, {"ids": ids}).all()
     networks = {int(str(row[0])): Network(row[1]) for row in rows}
     return [(i, networks[i]) for i in ids if i in networks]
+
+
+_NETWORKS_OF = (
+    sa.select(col(Publication.id), col(Account.network))
+    .join(Account, col(Account.id) == Publication.account_id)
+    .where(col(Publication.id).in_(sa.bindparam("ids", expanding=True)))
+)

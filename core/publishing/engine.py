@@ -41,7 +41,7 @@ from core.accounts import service as accounts
 from core.accounts.models import Account, AccountHealth, Network
 from core.authorities.models import Authority
 from core.config import Settings
-from core.db import session_scope
+from core.db import UTCDateTime, session_scope
 from core.editorial.models import Election, Pillar
 from core.errors import AppError
 from core.i18n import N_
@@ -289,58 +289,43 @@ class _Batch:
 
     @classmethod
     def read(cls, session: Session, ids: list[int]) -> _Batch:
-        # The worker serves every authority: these reads span them on purpose, by the ids the
+        # The worker serves every authority: this read spans them on purpose, by the ids the
         # claim gave this worker.
-        found = session.exec(
-            select(Publication, Post, Account, Authority)
-            .join(Post, col(Post.id) == Publication.post_id)
-            .join(Account, col(Account.id) == Publication.account_id)
-            .join(Authority, col(Authority.id) == Publication.authority_id)
-            .where(col(Publication.id).in_(ids))
-        ).all()
-        rows = {row[0].id: row for row in found if row[0].id is not None}
-        post_ids = {row[1].id for row in rows.values()}
-        authority_ids = {row[3].id for row in rows.values()}
-        pillar_ids = {row[1].pillar_id for row in rows.values() if row[1].pillar_id}
-        attempts = PublicationAttempt.__table__  # type: ignore[attr-defined]
-        newest = (
-            sa.select(attempts.c.publication_id, sa.func.max(attempts.c.number).label("number"))
-            .where(attempts.c.publication_id.in_(ids))
-            .group_by(attempts.c.publication_id)
-            .subquery()
-        )
-        last = session.execute(
-            sa.select(attempts.c.publication_id, attempts.c.number, attempts.c.outcome).join(
-                newest,
-                sa.and_(
-                    attempts.c.publication_id == newest.c.publication_id,
-                    attempts.c.number == newest.c.number,
-                ),
-            )
-        ).all()
+        rows: dict[int, tuple[Publication, Post, Account, Authority]] = {}
+        last: dict[int, tuple[int, AttemptOutcome]] = {}
+        with_media: set[int] = set()
+        urgent_pillars: set[int] = set()
+        with_elections: set[int] = set()
+        found = session.execute(_BATCH, {"ids": ids}).all()
+        for (
+            publication,
+            post,
+            account,
+            authority,
+            media,
+            urgent,
+            election,
+            number,
+            outcome,
+        ) in found:
+            if publication.id is None:
+                continue
+            rows[publication.id] = (publication, post, account, authority)
+            if number is not None:
+                last[publication.id] = (int(number), AttemptOutcome(outcome))
+            if media:
+                with_media.add(post.id)
+            if urgent:
+                urgent_pillars.add(post.pillar_id)
+            if election:
+                with_elections.add(publication.authority_id)
         return cls(
             rows=rows,
             paused=paused_accounts(session, clock.now()),
-            last={int(r[0]): (int(r[1]), AttemptOutcome(r[2])) for r in last},
-            with_media=set(
-                session.exec(
-                    select(PostMedia.post_id).where(col(PostMedia.post_id).in_(post_ids))
-                ).all()
-            ),
-            urgent_pillars={
-                i
-                for i in session.exec(
-                    select(Pillar.id).where(col(Pillar.id).in_(pillar_ids), col(Pillar.urgent))
-                ).all()
-                if i is not None
-            },
-            with_elections=set(
-                session.exec(
-                    select(Election.authority_id).where(
-                        col(Election.authority_id).in_(authority_ids)
-                    )
-                ).all()
-            ),
+            last=last,
+            with_media=with_media,
+            urgent_pillars=urgent_pillars,
+            with_elections=with_elections,
         )
 
     def plain_job(
@@ -393,28 +378,80 @@ class _Batch:
         )
 
 
+def _batch_statement() -> sa.Select[Any]:
+    """Everything `_Batch` needs, one row per publication (parameter `ids`): built once, the
+    dispatcher runs it at every tick."""
+    attempts = PublicationAttempt.__table__  # type: ignore[attr-defined]
+    of_publication = attempts.c.publication_id == col(Publication.id)
+    return (
+        sa.select(
+            Publication,
+            Post,
+            Account,
+            Authority,
+            sa.exists().where(col(PostMedia.post_id) == col(Post.id)).label("with_media"),
+            sa.exists()
+            .where(col(Pillar.id) == col(Post.pillar_id), col(Pillar.urgent))
+            .label("urgent"),
+            sa.exists()
+            .where(col(Election.authority_id) == col(Publication.authority_id))
+            .label("with_elections"),
+            sa.select(attempts.c.number)
+            .where(of_publication)
+            .order_by(attempts.c.number.desc())
+            .limit(1)
+            .scalar_subquery()
+            .label("last_number"),
+            sa.select(attempts.c.outcome)
+            .where(of_publication)
+            .order_by(attempts.c.number.desc())
+            .limit(1)
+            .scalar_subquery()
+            .label("last_outcome"),
+        )
+        .join(Post, col(Post.id) == Publication.post_id)
+        .join(Account, col(Account.id) == Publication.account_id)
+        .join(Authority, col(Authority.id) == Publication.authority_id)
+        .where(col(Publication.id).in_(sa.bindparam("ids", expanding=True)))
+    )
+
+
+_BATCH = _batch_statement()
+
+
 def _record_attempts(
     session: Session, jobs: list[Job], worker: str, settings: Settings
 ) -> set[int]:
     """`_record_attempt` for many publications in two statements; returns the ids still ours."""
     now = clock.now()
-    publication = Publication.__table__  # type: ignore[attr-defined]
-    numbers = {job.publication_id: job.attempt_number for job in jobs}
-    mine = session.execute(
-        sa.update(publication)
-        .where(
-            publication.c.id.in_(list(numbers)),
-            publication.c.status == PublicationStatus.publishing.value,
-            publication.c.claimed_by == worker,
+    lease_until = now + timedelta(seconds=settings.publish_lease_seconds)
+    updated = session.connection().execute(
+        _TAKE_ATTEMPT,
+        [
+            {
+                "pid": job.publication_id,
+                "number": job.attempt_number,
+                "worker": worker,
+                "lease_until": lease_until,
+                "now": now,
+            }
+            for job in jobs
+        ],
+    )
+    if updated.rowcount == len(jobs):
+        recorded = {job.publication_id for job in jobs}
+    else:
+        # Some claim was lost meanwhile (its lease passed): find out which are still ours.
+        publication = Publication.__table__  # type: ignore[attr-defined]
+        recorded = set(
+            session.execute(
+                sa.select(publication.c.id).where(
+                    publication.c.id.in_([job.publication_id for job in jobs]),
+                    publication.c.status == PublicationStatus.publishing.value,
+                    publication.c.claimed_by == worker,
+                )
+            ).scalars()
         )
-        .values(
-            lease_until=now + timedelta(seconds=settings.publish_lease_seconds),
-            updated_at=now,
-            attempts=sa.case(numbers, value=publication.c.id),
-        )
-        .returning(publication.c.id)
-    ).all()
-    recorded = {int(row[0]) for row in mine}
     if recorded:
         session.execute(
             sa.insert(PublicationAttempt.__table__),  # type: ignore[attr-defined]
@@ -434,6 +471,22 @@ def _record_attempts(
             ],
         )
     return recorded
+
+
+# A publication's attempt number and lease, when it is still ours (several at once).
+_TAKE_ATTEMPT = (
+    sa.update(Publication.__table__)  # type: ignore[attr-defined]
+    .where(
+        Publication.__table__.c.id == sa.bindparam("pid"),  # type: ignore[attr-defined]
+        Publication.__table__.c.status == PublicationStatus.publishing.value,  # type: ignore[attr-defined]
+        Publication.__table__.c.claimed_by == sa.bindparam("worker"),  # type: ignore[attr-defined]
+    )
+    .values(
+        attempts=sa.bindparam("number"),
+        lease_until=sa.bindparam("lease_until", type_=UTCDateTime),
+        updated_at=sa.bindparam("now", type_=UTCDateTime),
+    )
+)
 
 
 def send(
@@ -839,53 +892,63 @@ def _record_successes(
 ) -> None:
     """Attempts and publications that went out, and their posts, in a few statements for all."""
     now = clock.now()
-    attempt = PublicationAttempt.__table__  # type: ignore[attr-defined]
-    publication = Publication.__table__  # type: ignore[attr-defined]
-    session.execute(
-        sa.update(attempt)
-        .where(
-            attempt.c.publication_id == sa.bindparam("pid"),
-            attempt.c.number == sa.bindparam("n"),
-        )
-        .values(
-            outcome=AttemptOutcome.published.value,
-            remote_id=sa.bindparam("rid"),
-            finished_at=now,
-        ),
-        [{"pid": job.publication_id, "n": job.attempt_number, "rid": rid} for job, rid, _ in done],
+    connection = session.connection()
+    connection.execute(
+        _ATTEMPT_PUBLISHED,
+        [
+            {"pid": job.publication_id, "n": job.attempt_number, "rid": rid, "now": now}
+            for job, rid, _ in done
+        ],
     )
-    # Conditional on the status only: even if the lease passed meanwhile, what went out is
-    # recorded (the worker that took over would find it by reconciling anyway).
-    result = session.execute(
-        sa.update(publication)
-        .where(
-            publication.c.id == sa.bindparam("pid"),
-            # (no IN here: an expanding IN cannot be executed for many rows at once)
-            sa.or_(
-                publication.c.status == PublicationStatus.publishing.value,
-                publication.c.status == PublicationStatus.scheduled.value,
-            ),
-        )
-        .values(
-            status=PublicationStatus.published.value,
-            remote_id=sa.bindparam("rid"),
-            remote_url=sa.bindparam("url"),
-            published_at=now,
-            error=None,
-            error_code=None,
-            claimed_by=None,
-            lease_until=None,
-            updated_at=now,
-        ),
-        [{"pid": job.publication_id, "rid": rid, "url": url} for job, rid, url in done],
+    result = connection.execute(
+        _PUBLICATION_PUBLISHED,
+        [{"pid": job.publication_id, "rid": rid, "url": url, "now": now} for job, rid, url in done],
     )
-    if result.rowcount != len(done):  # type: ignore[attr-defined]
+    if result.rowcount != len(done):
         log.warning(
             "%s publication(s) publiée(s) mais plus réservée(s) par %s",
-            len(done) - result.rowcount,  # type: ignore[attr-defined]
+            len(done) - result.rowcount,
             worker,
         )
     settle_posts(session, {job.post_id for job, _, _ in done})
+
+
+_ATTEMPT_PUBLISHED = (
+    sa.update(PublicationAttempt.__table__)  # type: ignore[attr-defined]
+    .where(
+        PublicationAttempt.__table__.c.publication_id == sa.bindparam("pid"),  # type: ignore[attr-defined]
+        PublicationAttempt.__table__.c.number == sa.bindparam("n"),  # type: ignore[attr-defined]
+    )
+    .values(
+        outcome=AttemptOutcome.published.value,
+        remote_id=sa.bindparam("rid"),
+        finished_at=sa.bindparam("now", type_=UTCDateTime),
+    )
+)
+# Conditional on the status only: even if the lease passed meanwhile, what went out is recorded
+# (the worker that took over would find it by reconciling anyway).
+_PUBLICATION_PUBLISHED = (
+    sa.update(Publication.__table__)  # type: ignore[attr-defined]
+    .where(
+        Publication.__table__.c.id == sa.bindparam("pid"),  # type: ignore[attr-defined]
+        # (no IN here: an expanding IN cannot be executed for many rows at once)
+        sa.or_(
+            Publication.__table__.c.status == PublicationStatus.publishing.value,  # type: ignore[attr-defined]
+            Publication.__table__.c.status == PublicationStatus.scheduled.value,  # type: ignore[attr-defined]
+        ),
+    )
+    .values(
+        status=PublicationStatus.published.value,
+        remote_id=sa.bindparam("rid"),
+        remote_url=sa.bindparam("url"),
+        published_at=sa.bindparam("now", type_=UTCDateTime),
+        error=None,
+        error_code=None,
+        claimed_by=None,
+        lease_until=None,
+        updated_at=sa.bindparam("now", type_=UTCDateTime),
+    )
+)
 
 
 def _after_error(
@@ -1131,10 +1194,14 @@ def pause_account(session: Session, *, account_id: int, until: datetime, reason:
             continue
 
 
+_PAUSED = select(AccountPause.account_id).where(
+    col(AccountPause.until_at) > sa.bindparam("now", type_=UTCDateTime)
+)
+
+
 def paused_accounts(session: Session, now: datetime) -> set[int]:
     """The accounts paused at `now`: as recorded, and as this process has just decided."""
-    stmt = select(AccountPause.account_id).where(col(AccountPause.until_at) > now)
-    recorded = set(session.exec(stmt).all())
+    recorded = set(session.exec(_PAUSED, params={"now": now}).all())
     return recorded | _local_pauses.active(_database_of(session), now)
 
 
@@ -1148,11 +1215,7 @@ def settle_posts(session: Session, post_ids: set[int]) -> dict[int, PostStatus]:
     if not post_ids:
         return {}
     statuses: dict[int, list[str]] = {post_id: [] for post_id in post_ids}
-    for post_id, status in session.execute(
-        sa.select(col(Publication.post_id), col(Publication.status)).where(
-            col(Publication.post_id).in_(post_ids)
-        )
-    ).all():
+    for post_id, status in session.execute(_STATUSES_OF_POSTS, {"ids": list(post_ids)}).all():
         statuses[int(post_id)].append(status)
     waiting = (PublicationStatus.pending, PublicationStatus.scheduled, PublicationStatus.publishing)
     settled: dict[int, PostStatus] = {}
@@ -1170,23 +1233,29 @@ def settle_posts(session: Session, post_ids: set[int]) -> dict[int, PostStatus]:
         # every publication cancelled: the post's own cancel says so
     now = clock.now()
     for status in set(settled.values()):
-        session.execute(
-            sa.update(Post)
-            .where(
-                col(Post.id).in_([i for i, s in settled.items() if s == status]),
-                col(Post.status).in_(
-                    (
-                        PostStatus.approved,
-                        PostStatus.failed,
-                        PostStatus.partially_published,
-                        PostStatus.published,
-                    )
-                ),
-            )
-            .values(status=status, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
+        ids = [i for i, s in settled.items() if s == status]
+        session.execute(_SETTLE_POSTS, {"ids": ids, "status": status.value, "now": now})
     return settled
+
+
+_STATUSES_OF_POSTS = sa.select(col(Publication.post_id), col(Publication.status)).where(
+    col(Publication.post_id).in_(sa.bindparam("ids", expanding=True))
+)
+_SETTLE_POSTS = (
+    sa.update(Post.__table__)  # type: ignore[attr-defined]
+    .where(
+        Post.__table__.c.id.in_(sa.bindparam("ids", expanding=True)),  # type: ignore[attr-defined]
+        Post.__table__.c.status.in_(  # type: ignore[attr-defined]
+            [
+                PostStatus.approved.value,
+                PostStatus.failed.value,
+                PostStatus.partially_published.value,
+                PostStatus.published.value,
+            ]
+        ),
+    )
+    .values(status=sa.bindparam("status"), updated_at=sa.bindparam("now", type_=UTCDateTime))
+)
 
 
 def _save_renewed_credentials(engine: Engine, settings: Settings, job: Job) -> None:

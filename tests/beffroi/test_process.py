@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import gc
+import subprocess
 import sys
 from collections.abc import Iterator
 
 import pytest
+from sqlmodel import Session
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from beffroi.process import YOUNG_THRESHOLD, FreezeAfterWarmUp
+from core.accounts.models import Network
+from tests.factories import make_account, make_authority
 
 
 @pytest.fixture
@@ -58,3 +62,23 @@ def test_a_served_process_loads_the_holiday_tables_then_freezes_and_collects_les
     assert holidays._public_year.cache_info().currsize == 2
     assert holidays._school.cache_info().currsize == 1
     assert any(name.startswith("holidays.countries.") for name in sys.modules)
+
+
+def test_a_publishing_process_loads_the_libraries_of_the_networks_in_use(
+    session: Session, database_url: str
+) -> None:
+    authority = make_authority(session)
+    make_account(session, authority, network=Network.mastodon)
+    make_account(session, authority, network=Network.manual)
+    session.commit()
+    # In a fresh interpreter: this test process has imported every adapter already.
+    script = (
+        "import sys\n"
+        "from beffroi.process import preload_networks\n"
+        f"preload_networks({database_url!r})\n"
+        "print('networks.mastodon' in sys.modules, 'networks.bluesky' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.split() == ["True", "False"]

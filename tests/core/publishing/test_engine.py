@@ -584,3 +584,45 @@ def test_a_prepared_publication_whose_account_was_paused_meanwhile_is_withdrawn_
     assert run_once(db, pub_settings) == [publishing.Result.published]
     (attempt,) = attempts_of(session, only_publication(session, post))
     assert attempt.number == 1
+
+
+def test_attempts_go_on_record_only_for_the_publications_still_claimed(
+    session: Session,
+    db: Engine,
+    pub_settings: Settings,
+    sandbox_server: SandboxServer,
+    sandbox_account: Callable[..., Account],
+) -> None:
+    authority = make_authority(session)
+    accounts = [sandbox_account(authority, Network.mastodon) for _ in range(3)]
+    posts = [
+        due_post(session, authority, [a], text=f"Marché de Noël n°{i}")
+        for i, a in enumerate(accounts)
+    ]
+    ids = claims.claim(db, worker=WORKER, lease=LEASE, limit=50)
+    with Session(db) as other:
+        # Read as the dispatcher reads them, then one claim passes to another worker (its
+        # lease ran out meanwhile) before the attempts are written.
+        batch = publishing._Batch.read(other, ids)
+        jobs = [batch.plain_job(other, pub_settings, i, WORKER, registry.adapter_for) for i in ids]
+        other.rollback()
+    lost = only_publication(session, posts[1])
+    session.execute(
+        sa.update(Publication).where(Publication.id == lost.id).values(claimed_by="other:2")  # type: ignore[arg-type]
+    )
+    session.commit()
+
+    with Session(db) as writing:
+        recorded = publishing._record_attempts(
+            writing, [j for j in jobs if j is not None], WORKER, pub_settings
+        )
+        writing.commit()
+
+    assert len(recorded) == 2
+    assert recorded == set(ids) - {lost.id}
+    assert attempts_of(session, only_publication(session, posts[1])) == []
+    for post in (posts[0], posts[2]):
+        publication = only_publication(session, post)
+        (attempt,) = attempts_of(session, publication)
+        assert attempt.outcome == AttemptOutcome.started
+        assert publication.attempts == 1
