@@ -110,6 +110,9 @@ class Dispatcher:
         )
         self.lease = timedelta(seconds=settings.publish_lease_seconds)
         self.tick_seconds = settings.publish_tick_seconds
+        # A publication that ends wakes the dispatcher when no more than this many are ready:
+        # waking it at every end cost the sending threads more than it gained them.
+        self._refill_at = int(settings.publish_concurrency * AHEAD) // 2
         self._lock = threading.Lock()
         # Claimed by this dispatcher and not finished (ready or being sent), and being sent.
         self._in_flight: Counter[Network] = Counter()
@@ -304,8 +307,10 @@ class Dispatcher:
             with self._lock:
                 self._sending[job.network] -= 1
                 self._in_flight[job.network] -= 1
+                running_low = sum(len(jobs) for jobs in self._ready.values()) <= self._refill_at
             self._send_ready()
-            self._wake.set()
+            if running_low:
+                self._wake.set()
 
 
 def _reader(engine: Engine) -> Engine:

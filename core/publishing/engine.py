@@ -244,8 +244,8 @@ def prepare(
     claimed (its lease passes) and is missing from the answer.
 
     The common case (a network account, not paused, no election on record, nothing to read
-    back) is read with a few queries for the whole batch and its attempts are written with two
-    statements; any other publication goes through the one-by-one path, in a savepoint."""
+    back) is read with two queries for the whole batch and its attempts are written with one
+    statement; any other publication goes through the one-by-one path, in a savepoint."""
     prepared: dict[int, Job | Result] = {}
     with session_scope(engine) as session:
         ready = _Batch.read(session, publication_ids)
@@ -266,13 +266,9 @@ def prepare(
             except Exception:
                 log.exception("Publication %s : préparation impossible", publication_id)
         if plain:
-            recorded = _record_attempts(session, plain, worker, settings)
+            _record_attempts(session, plain, worker)
             for job in plain:
-                prepared[job.publication_id] = (
-                    replace(job, attempt_recorded=True)
-                    if job.publication_id in recorded
-                    else Result.lost
-                )
+                prepared[job.publication_id] = replace(job, attempt_recorded=True)
     return prepared
 
 
@@ -413,80 +409,37 @@ def _batch_statement() -> sa.Select[Any]:
         .join(Account, col(Account.id) == Publication.account_id)
         .join(Authority, col(Authority.id) == Publication.authority_id)
         .where(col(Publication.id).in_(sa.bindparam("ids", expanding=True)))
+        # Held until the batch's attempts are on record (see `_record_attempts`).
+        .with_for_update(of=Publication)
     )
 
 
 _BATCH = _batch_statement()
 
 
-def _record_attempts(
-    session: Session, jobs: list[Job], worker: str, settings: Settings
-) -> set[int]:
-    """`_record_attempt` for many publications in two statements; returns the ids still ours."""
+def _record_attempts(session: Session, jobs: list[Job], worker: str) -> None:
+    """`_record_attempt` for a batch, in one statement. Each publication was read in this
+    transaction and seen claimed by `worker`, and cannot change hands before it commits: its
+    row is locked (FOR UPDATE, PostgreSQL), or the transaction holds the write lock from its
+    start (SQLite). The lease is the claim's, taken a moment ago; the publication's count of
+    attempts is written with its outcome."""
     now = clock.now()
-    lease_until = now + timedelta(seconds=settings.publish_lease_seconds)
-    updated = session.connection().execute(
-        _TAKE_ATTEMPT,
+    session.execute(
+        sa.insert(PublicationAttempt.__table__),  # type: ignore[attr-defined]
         [
             {
-                "pid": job.publication_id,
+                "authority_id": job.authority_id,
+                "publication_id": job.publication_id,
                 "number": job.attempt_number,
+                "idempotency_key": job.key,
                 "worker": worker,
-                "lease_until": lease_until,
-                "now": now,
+                "outcome": AttemptOutcome.started.value,
+                "checks": 0,
+                "started_at": now,
             }
             for job in jobs
         ],
     )
-    if updated.rowcount == len(jobs):
-        recorded = {job.publication_id for job in jobs}
-    else:
-        # Some claim was lost meanwhile (its lease passed): find out which are still ours.
-        publication = Publication.__table__  # type: ignore[attr-defined]
-        recorded = set(
-            session.execute(
-                sa.select(publication.c.id).where(
-                    publication.c.id.in_([job.publication_id for job in jobs]),
-                    publication.c.status == PublicationStatus.publishing.value,
-                    publication.c.claimed_by == worker,
-                )
-            ).scalars()
-        )
-    if recorded:
-        session.execute(
-            sa.insert(PublicationAttempt.__table__),  # type: ignore[attr-defined]
-            [
-                {
-                    "authority_id": job.authority_id,
-                    "publication_id": job.publication_id,
-                    "number": job.attempt_number,
-                    "idempotency_key": job.key,
-                    "worker": worker,
-                    "outcome": AttemptOutcome.started.value,
-                    "checks": 0,
-                    "started_at": now,
-                }
-                for job in jobs
-                if job.publication_id in recorded
-            ],
-        )
-    return recorded
-
-
-# A publication's attempt number and lease, when it is still ours (several at once).
-_TAKE_ATTEMPT = (
-    sa.update(Publication.__table__)  # type: ignore[attr-defined]
-    .where(
-        Publication.__table__.c.id == sa.bindparam("pid"),  # type: ignore[attr-defined]
-        Publication.__table__.c.status == PublicationStatus.publishing.value,  # type: ignore[attr-defined]
-        Publication.__table__.c.claimed_by == sa.bindparam("worker"),  # type: ignore[attr-defined]
-    )
-    .values(
-        attempts=sa.bindparam("number"),
-        lease_until=sa.bindparam("lease_until", type_=UTCDateTime),
-        updated_at=sa.bindparam("now", type_=UTCDateTime),
-    )
-)
 
 
 def send(
@@ -902,7 +855,16 @@ def _record_successes(
     )
     result = connection.execute(
         _PUBLICATION_PUBLISHED,
-        [{"pid": job.publication_id, "rid": rid, "url": url, "now": now} for job, rid, url in done],
+        [
+            {
+                "pid": job.publication_id,
+                "n": job.attempt_number,
+                "rid": rid,
+                "url": url,
+                "now": now,
+            }
+            for job, rid, url in done
+        ],
     )
     if result.rowcount != len(done):
         log.warning(
@@ -939,6 +901,7 @@ _PUBLICATION_PUBLISHED = (
     )
     .values(
         status=PublicationStatus.published.value,
+        attempts=sa.bindparam("n"),
         remote_id=sa.bindparam("rid"),
         remote_url=sa.bindparam("url"),
         published_at=sa.bindparam("now", type_=UTCDateTime),
@@ -962,6 +925,9 @@ def _after_error(
 ) -> Result:
     with session_scope(engine) as session:
         publication = _mine(session, job.publication_id, worker)
+        if publication is not None and not before_sending:
+            # A batch's attempts are counted with their outcome (see `_record_attempts`).
+            publication.attempts = max(publication.attempts, job.attempt_number)
         if isinstance(error, RateLimited):
             if not before_sending:
                 _finish_attempt(session, job, AttemptOutcome.rate_limited, error=error)

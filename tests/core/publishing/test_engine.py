@@ -586,7 +586,7 @@ def test_a_prepared_publication_whose_account_was_paused_meanwhile_is_withdrawn_
     assert attempt.number == 1
 
 
-def test_attempts_go_on_record_only_for_the_publications_still_claimed(
+def test_a_batch_prepares_only_the_publications_still_claimed(
     session: Session,
     db: Engine,
     pub_settings: Settings,
@@ -600,29 +600,29 @@ def test_attempts_go_on_record_only_for_the_publications_still_claimed(
         for i, a in enumerate(accounts)
     ]
     ids = claims.claim(db, worker=WORKER, lease=LEASE, limit=50)
-    with Session(db) as other:
-        # Read as the dispatcher reads them, then one claim passes to another worker (its
-        # lease ran out meanwhile) before the attempts are written.
-        batch = publishing._Batch.read(other, ids)
-        jobs = [batch.plain_job(other, pub_settings, i, WORKER, registry.adapter_for) for i in ids]
-        other.rollback()
+    # One claim passed to another worker (its lease ran out) before the batch is prepared.
     lost = only_publication(session, posts[1])
     session.execute(
         sa.update(Publication).where(Publication.id == lost.id).values(claimed_by="other:2")  # type: ignore[arg-type]
     )
     session.commit()
 
-    with Session(db) as writing:
-        recorded = publishing._record_attempts(
-            writing, [j for j in jobs if j is not None], WORKER, pub_settings
-        )
-        writing.commit()
+    prepared = publishing.prepare(db, pub_settings, ids, worker=WORKER)
 
-    assert len(recorded) == 2
-    assert recorded == set(ids) - {lost.id}
+    assert prepared[lost.id] == publishing.Result.lost  # type: ignore[index]
     assert attempts_of(session, only_publication(session, posts[1])) == []
+    jobs = [job for job in prepared.values() if isinstance(job, publishing.Job)]
+    assert len(jobs) == 2
+    writer = publishing.ResultWriter(db, worker=WORKER)
+    for job in jobs:
+        assert publishing.send(db, pub_settings, job, worker=WORKER, writer=writer) == (
+            publishing.Result.published
+        )
+    assert writer.flush() == 2
     for post in (posts[0], posts[2]):
         publication = only_publication(session, post)
         (attempt,) = attempts_of(session, publication)
-        assert attempt.outcome == AttemptOutcome.started
+        assert attempt.outcome == AttemptOutcome.published
+        assert publication.status == PublicationStatus.published
         assert publication.attempts == 1
+    assert received_texts(sandbox_server, accounts[1]) == []
