@@ -19,7 +19,9 @@ run). The sandboxes (every network's, one uvicorn server in this process) answer
 The engine runs as real `beffroi worker` processes: one on SQLite, two on PostgreSQL, publishing
 only (`BEFFROI_COLLECT_REACH=false`). Lateness is
 when the sandbox received the post minus its due time (p50, p99, max); throughput is publications
-per second from the first due time to the last receipt.
+per second from the first due time to the last receipt. For the burst, the processor time per
+publication is measured too: the baseline's sending, the workers', and the local PostgreSQL
+server's (all its processes), since on a machine of two cores they share the same processors.
 """
 
 from __future__ import annotations
@@ -193,6 +195,28 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU time of every local PostgreSQL process (its server, when it runs on this machine)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
+                    total += cpu_seconds(int(entry.name))
+            except OSError:
+                continue
+    return total
+
+
 def received(sandbox: Sandbox, accounts: list[dict[str, Any]], prefix: str) -> dict[str, datetime]:
     got: dict[str, datetime] = {}
     for a in accounts:
@@ -259,9 +283,15 @@ def baseline(
             for n, share in enumerate(shares)
         ]
         done = [run.result() for run in runs]
-    sent = sum(n for n, _, _ in done)
-    seconds = max(end for _, _, end in done) - min(start for _, start, _ in done)
-    return {"n": sent, "seconds": seconds, "throughput": sent / seconds}
+    sent = sum(n for n, _, _, _ in done)
+    seconds = max(end for _, _, end, _ in done) - min(start for _, start, _, _ in done)
+    cpu = sum(c for _, _, _, c in done)
+    return {
+        "n": sent,
+        "seconds": seconds,
+        "throughput": sent / seconds,
+        "cpu_ms_per_publication": 1000 * cpu / sent,
+    }
 
 
 def bare_loop(
@@ -271,8 +301,9 @@ def bare_loop(
     concurrency: int,
     start_at: float,
     prefix: str,
-) -> tuple[int, float, float]:
-    """One baseline process: returns how many it sent, and when it started and ended."""
+) -> tuple[int, float, float, float]:
+    """One baseline process: returns how many it sent, when it started and ended, and the CPU
+    time it spent sending."""
     settings = settings_for("sqlite://", sandbox_url, concurrency)
     adapters = [
         registry.build(
@@ -296,6 +327,7 @@ def bare_loop(
     ]
     time.sleep(max(0.0, start_at - time.time()))
     started = time.time()
+    cpu = time.process_time()
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         list(
             pool.map(
@@ -303,7 +335,7 @@ def bare_loop(
                 jobs,
             )
         )
-    return len(jobs), started, time.time()
+    return len(jobs), started, time.time(), time.process_time() - cpu
 
 
 def run(database: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -334,8 +366,20 @@ def run(database: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
                     (accounts[i % len(accounts)], f"burst {i}", due_b) for i in range(args.burst)
                 ]
                 seed_publications(engine, items)
+                workers_cpu = sum(cpu_seconds(w.pid) for w in workers)
+                database_cpu = postgres_cpu_seconds()
                 got = wait_for(sandbox, accounts, "burst ", args.burst, timeout=300)
                 results["burst"] = lateness({t: d for _, t, d in items}, got)
+                # What each publication cost in processor time, beside the baseline's.
+                sent = max(1, len(got))
+                workers_cpu = sum(cpu_seconds(w.pid) for w in workers) - workers_cpu
+                results["burst"]["workers_cpu_ms_per_publication"] = 1000 * workers_cpu / sent
+                if database == "postgresql":
+                    database_cpu = postgres_cpu_seconds() - database_cpu
+                    results["burst"]["postgres_cpu_ms_per_publication"] = 1000 * database_cpu / sent
+                results["burst_ratio"] = (
+                    results["burst"]["throughput"] / results["baseline"]["throughput"]
+                )
             if "steady" in args.parts:
                 total = int(args.rate * args.minutes)
                 first = now() + timedelta(seconds=10)
