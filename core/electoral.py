@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from core.editorial.models import Election
@@ -80,7 +81,11 @@ def silence_windows(elections: Iterable[Election], timezone: str) -> list[Window
 
 
 def elections_of(session: Session, authority_id: int) -> Sequence[Election]:
-    return session.exec(for_authority(select(Election), authority_id)).all()
+    return session.exec(_ELECTIONS, params={"authority_id": authority_id}).all()
+
+
+# Read by every calendar and every post check: built once.
+_ELECTIONS = for_authority(select(Election), sa.bindparam("authority_id"))
 
 
 def containing(windows: Iterable[Window], instant: datetime) -> list[Window]:

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from core import clock, electoral
 from core.accounts.models import Account, Network
@@ -39,7 +40,7 @@ from core.rules import electoral as electoral_rules
 from core.rules import quotas
 from core.tenancy import for_authority
 
-M = TypeVar("M", Audience, Objective)
+M = TypeVar("M", Audience, Objective, Pillar)
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 EXCERPT = 120
 _POST_STATUSES = {status.value: status for status in PostStatus}
@@ -236,7 +237,7 @@ def month(
         .execute(_POSTS, {"authority_id": authority.id, "start": start, "end": end})
         .all()
     )
-    accounts = list(session.exec(for_authority(select(Account), authority.id)).all())
+    accounts = list(session.exec(_ACCOUNTS, params={"authority_id": authority.id}).all())
     targets = _targets(
         session, authority.id, start, end, {a.id: Network(a.network) for a in accounts}
     )
@@ -340,8 +341,12 @@ def month(
 
 
 def _all(session: Session, model: type[M], authority_id: int) -> list[M]:
-    stmt = for_authority(select(model), authority_id).order_by(model.name)
-    return list(session.exec(stmt).all())
+    return list(session.exec(_all_statement(model), params={"authority_id": authority_id}).all())
+
+
+@cache
+def _all_statement(model: type[M]) -> SelectOfScalar[M]:
+    return for_authority(select(model), AUTHORITY).order_by(model.name)
 
 
 def _excerpt(text: str) -> str:
@@ -394,6 +399,8 @@ _POSTS = cast(
     .where(*_in_range(col(Post.scheduled_at)), col(Post.status) != PostStatus.cancelled)
     .order_by(col(Post.scheduled_at), col(Post.id)),
 )
+
+_ACCOUNTS = for_authority(select(Account), AUTHORITY)
 
 _TARGETS = (
     for_authority(
@@ -517,9 +524,7 @@ def pillar_mix(
     """Each pillar's share of the posts whose pillars are `pillar_ids` (one entry a post, None
     for a post without a pillar), against its target share. The calendar counts what is planned,
     the reach report what went out."""
-    pillars = session.exec(
-        for_authority(select(Pillar), authority_id).order_by(col(Pillar.name))
-    ).all()
+    pillars = session.exec(_all_statement(Pillar), params={"authority_id": authority_id}).all()
     counts = Counter(pillar_ids)
     total = len(pillar_ids)
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -106,10 +107,13 @@ def slots_of(
 ) -> list[PostingSlot]:
     if not account_ids:
         return []
-    stmt = for_authority(select(PostingSlot), authority_id).where(
-        col(PostingSlot.account_id).in_(account_ids)
-    )
-    return list(session.exec(stmt).all())
+    params = {"authority_id": authority_id, "account_ids": list(account_ids)}
+    return list(session.exec(_SLOTS_OF, params=params).all())
+
+
+_SLOTS_OF = for_authority(select(PostingSlot), sa.bindparam("authority_id")).where(
+    col(PostingSlot.account_id).in_(sa.bindparam("account_ids", expanding=True))
+)
 
 
 def slot_instant(day: date, at: time, timezone: str) -> datetime:
