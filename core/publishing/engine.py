@@ -378,7 +378,17 @@ def _batch_statement() -> sa.Select[Any]:
     """Everything `_Batch` needs, one row per publication (parameter `ids`): built once, the
     dispatcher runs it at every tick."""
     attempts = PublicationAttempt.__table__  # type: ignore[attr-defined]
-    of_publication = attempts.c.publication_id == col(Publication.id)
+
+    def of_last_attempt(column: Any, label: str) -> Any:
+        return (
+            sa.select(column)
+            .where(attempts.c.publication_id == col(Publication.id))
+            .order_by(attempts.c.number.desc())
+            .limit(1)
+            .scalar_subquery()
+            .label(label)
+        )
+
     return (
         sa.select(
             Publication,
@@ -392,18 +402,8 @@ def _batch_statement() -> sa.Select[Any]:
             sa.exists()
             .where(col(Election.authority_id) == col(Publication.authority_id))
             .label("with_elections"),
-            sa.select(attempts.c.number)
-            .where(of_publication)
-            .order_by(attempts.c.number.desc())
-            .limit(1)
-            .scalar_subquery()
-            .label("last_number"),
-            sa.select(attempts.c.outcome)
-            .where(of_publication)
-            .order_by(attempts.c.number.desc())
-            .limit(1)
-            .scalar_subquery()
-            .label("last_outcome"),
+            of_last_attempt(attempts.c.number, "last_number"),
+            of_last_attempt(attempts.c.outcome, "last_outcome"),
         )
         .join(Post, col(Post.id) == Publication.post_id)
         .join(Account, col(Account.id) == Publication.account_id)
