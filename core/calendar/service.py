@@ -238,7 +238,7 @@ def month(
         .all()
     )
     accounts = list(session.exec(_ACCOUNTS, params={"authority_id": authority.id}).all())
-    targets = _targets(
+    targets, going_out = _targets(
         session, authority.id, start, end, {a.id: Network(a.network) for a in accounts}
     )
 
@@ -250,29 +250,28 @@ def month(
     # Each account's planned times, in order.
     times: dict[int, list[datetime]] = defaultdict(list)
     no_targets: list[TargetRead] = []
+    no_accounts: list[int] = []
     for post_id, status, at, pillar_id, text, author_id, campaign_id in posts:
         local = at.astimezone(zone)
         day = local.date()
-        post_targets = targets.get(post_id, no_targets)
         if status not in quotas.NOT_PLANNED:
             planned_pillars.append(pillar_id)
             busy_days.add(day)
-            for target in post_targets:
-                if target.status != PublicationStatus.cancelled:
-                    per_account_day[(day, target.account_id)] += 1
-                    times[target.account_id].append(at)
+            for account_id in going_out.get(post_id, no_accounts):
+                per_account_day[(day, account_id)] += 1
+                times[account_id].append(at)
         if only_author_id is not None and author_id != only_author_id:
             continue
         by_day[day].append(
             CalendarPost(
-                id=post_id,
-                status=_POST_STATUSES[status],
-                time=f"{local.hour:02d}:{local.minute:02d}",
-                scheduled_at=at,
-                pillar_id=pillar_id,
-                campaign_id=campaign_id,
-                text=_excerpt(text),
-                targets=post_targets,
+                post_id,
+                _POST_STATUSES[status],
+                f"{local.hour:02d}:{local.minute:02d}",
+                at,
+                pillar_id,
+                campaign_id,
+                _excerpt(text),
+                targets.get(post_id, no_targets),
             )
         )
 
@@ -485,10 +484,13 @@ def _targets(
     start: datetime,
     end: datetime,
     networks: dict[int | None, Network],
-) -> dict[int, list[TargetRead]]:
+) -> tuple[dict[int, list[TargetRead]], dict[int, list[int]]]:
+    """Each post's targets, and the accounts it goes out on (its targets not cancelled)."""
     params = {"authority_id": authority_id, "start": start, "end": end}
     rows = session.connection().execute(_TARGETS, params).all()
     found: dict[int, list[TargetRead]] = defaultdict(list)
+    going_out: dict[int, list[int]] = defaultdict(list)
+    cancelled = PublicationStatus.cancelled.value
     # A busy month has thousands of targets but only a few distinct (account, status) values:
     # each is built once, without validation (trusted values from the database), and shared by
     # the posts that have it. They are never modified.
@@ -503,7 +505,9 @@ def _targets(
                 status=PublicationStatus(status),
             )
         found[post_id or 0].append(target)
-    return found
+        if status != cancelled:
+            going_out[post_id or 0].append(account_id)
+    return found, going_out
 
 
 def _over_quota(
