@@ -9,10 +9,10 @@ of municipal elections in March 2027, so the regularity figures are computed too
 comes from the migrations, so the indexes measured are those of the migrations.
 
 Then, for each database, the application is served by uvicorn on loopback and the calendar of the
-busy month is fetched `--runs` times over real HTTP (p50 and p95). In the same run, the SQL
-statements that one request executed (captured from the engine) are replayed alone through the
-driver, `--runs` times: the ratio between the two is the cost of everything that is not SQL
-(HTTP, authentication, building and serialising the answer).
+busy month is fetched `--runs` times over real HTTP (p50 and p95). In the same run, in
+alternation with those calls, the SQL statements that one request executed (captured from the
+engine) are replayed alone through the driver: the ratio between the two is the cost of
+everything that is not SQL (HTTP, authentication, building and serialising the answer).
 """
 
 from __future__ import annotations
@@ -246,26 +246,31 @@ def captured(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
 
 def measure(settings: Settings, engine: Engine, slug: str, token: str, runs: int) -> dict[str, Any]:
     url = f"/api/v1/authorities/{slug}/calendar?month={BUSY_MONTH:%Y-%m}"
+    http_times: list[float] = []
+    sql_times: list[float] = []
     with harness.client(settings, engine, token) as http:
         body = harness.warm_up(http, url).json()
         with captured(engine) as statements:
             http.get(url).raise_for_status()
-        http_times = harness.durations(lambda: http.get(url).raise_for_status(), runs)
-    raw = engine.raw_connection()
+        raw = engine.raw_connection()
 
-    def replay() -> None:
-        cursor = raw.cursor()
-        for statement, parameters in statements:
-            cursor.execute(statement, parameters)
-            if cursor.description is not None:
-                cursor.fetchall()
-        cursor.close()
-        raw.rollback()
+        def replay() -> None:
+            cursor = raw.cursor()
+            for statement, parameters in statements:
+                cursor.execute(statement, parameters)
+                if cursor.description is not None:
+                    cursor.fetchall()
+            cursor.close()
+            raw.rollback()
 
-    try:
-        sql_times = harness.durations(replay, runs)
-    finally:
-        raw.close()
+        try:
+            # In alternation, call by call: both see the same machine (a shared one slows down
+            # and speeds up over a run).
+            for _ in range(runs):
+                http_times.append(harness.timed(lambda: http.get(url).raise_for_status()))
+                sql_times.append(harness.timed(replay))
+        finally:
+            raw.close()
     posts = sum(len(day["posts"]) for day in body["days"])
     return {
         "queries": len(statements),

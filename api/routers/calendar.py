@@ -52,7 +52,10 @@ def get_calendar(
     )
     # Built from typed models already: serialised once, not validated again (a busy month has
     # hundreds of posts).
-    return Response(content=found.model_dump_json(), media_type="application/json")
+    return Response(
+        content=calendar.CalendarMonth.__pydantic_serializer__.to_json(found),
+        media_type="application/json",
+    )
 
 
 class CalendarSettings(BaseModel):
