@@ -163,14 +163,15 @@ def config_for(
     )
 
 
-# Each network's adapter module, imported on first use: their client libraries are large.
-MODULES = {
-    Network.x: "networks.x",
-    Network.linkedin: "networks.linkedin",
-    Network.facebook: "networks.meta",
-    Network.instagram: "networks.meta",
-    Network.mastodon: "networks.mastodon",
-    Network.bluesky: "networks.bluesky",
+# Each network's adapter (module, class), imported on first use: their client libraries are
+# large.
+ADAPTERS = {
+    Network.x: ("networks.x", "XAdapter"),
+    Network.linkedin: ("networks.linkedin", "LinkedInAdapter"),
+    Network.facebook: ("networks.meta", "FacebookAdapter"),
+    Network.instagram: ("networks.meta", "InstagramAdapter"),
+    Network.mastodon: ("networks.mastodon", "MastodonAdapter"),
+    Network.bluesky: ("networks.bluesky", "BlueskyAdapter"),
 }
 
 
@@ -179,38 +180,18 @@ def preload(networks: Iterable[Network]) -> None:
     accounts are on): otherwise the first publication to each network waits for its client
     library to load (a tenth of a second or more, in the dispatcher's thread)."""
     for network in networks:
-        module = MODULES.get(Network(network))
-        if module is not None:
-            importlib.import_module(module)
+        found = ADAPTERS.get(Network(network))
+        if found is not None:
+            importlib.import_module(found[0])
 
 
 def build(network: Network, config: AdapterConfig) -> NetworkAdapter:
-    network = Network(network)
-    if network == Network.x:
-        from networks.x import XAdapter
-
-        return XAdapter(config)
-    if network == Network.linkedin:
-        from networks.linkedin import LinkedInAdapter
-
-        return LinkedInAdapter(config)
-    if network == Network.facebook:
-        from networks.meta import FacebookAdapter
-
-        return FacebookAdapter(config)
-    if network == Network.instagram:
-        from networks.meta import InstagramAdapter
-
-        return InstagramAdapter(config)
-    if network == Network.mastodon:
-        from networks.mastodon import MastodonAdapter
-
-        return MastodonAdapter(config)
-    if network == Network.bluesky:
-        from networks.bluesky import BlueskyAdapter
-
-        return BlueskyAdapter(config)
-    raise ValueError(f"no adapter publishes to {network}")
+    found = ADAPTERS.get(Network(network))
+    if found is None:
+        raise ValueError(f"no adapter publishes to {network}")
+    module, name = found
+    adapter: NetworkAdapter = getattr(importlib.import_module(module), name)(config)
+    return adapter
 
 
 def credentials_of(account: Account, settings: Settings) -> dict[str, Any]:
