@@ -4,6 +4,8 @@ hard-coded, timeouts for libraries that set none, and the usual reading of error
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -16,6 +18,13 @@ import requests.adapters
 from core import clock
 
 USER_AGENT = "Beffroi/0.1 (+https://beffroi.invalid)"
+
+# A connection idle for longer than this is not used again. Servers close idle keep-alive
+# connections (after 5 s for Apache and uvicorn, 75 s for nginx); a request sent as the server
+# closes one is lost without an answer, so that the engine has to read the account back before
+# it may send the post again. httpx expires idle connections after 5 s; a little less stays
+# clear of the servers that close at 5.
+KEEPALIVE_EXPIRY = 4.0
 
 
 class BaseUrlAdapter(requests.adapters.HTTPAdapter):
@@ -30,6 +39,8 @@ class BaseUrlAdapter(requests.adapters.HTTPAdapter):
         super().__init__(max_retries=0)
         self.target = urlsplit(target) if target else None
         self.timeout = timeout
+        self._idle_since = float("inf")
+        self._lock = threading.Lock()
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         if self.target is not None and request.url:
@@ -40,7 +51,15 @@ class BaseUrlAdapter(requests.adapters.HTTPAdapter):
             )
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
-        return super().send(request, **kwargs)
+        with self._lock:
+            if time.monotonic() - self._idle_since > KEEPALIVE_EXPIRY:
+                # Closes the idle connections; one in use elsewhere is closed when given back.
+                self.poolmanager.clear()
+        try:
+            return super().send(request, **kwargs)
+        finally:
+            with self._lock:
+                self._idle_since = time.monotonic()
 
 
 def session(

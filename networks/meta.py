@@ -140,7 +140,14 @@ class _Graph:
         self.token = str(config.credentials.get("access_token", ""))
         redact.register(self.token)
         self.client = httpx.Client(
-            base_url=base_url, timeout=config.timeout, headers={"User-Agent": http.USER_AGENT}
+            base_url=base_url,
+            timeout=config.timeout,
+            headers={"User-Agent": http.USER_AGENT},
+            limits=httpx.Limits(
+                max_connections=100,
+                max_keepalive_connections=20,
+                keepalive_expiry=http.KEEPALIVE_EXPIRY,
+            ),
         )
 
     def _auth(self) -> dict[str, str]:

@@ -136,9 +136,11 @@ class Publication(SQLModel, table=True):
 
     __table_args__ = (
         sa.UniqueConstraint("post_id", "account_id"),
-        # The engine's claim: scheduled publications whose time has come.
-        sa.Index("ix_publication_status_due", "status", "due_at"),
-        sa.Index("ix_publication_account_due", "account_id", "due_at"),
+        # The engine's claim walks the scheduled publications in the order they go out
+        # (due time, then id) and stops at its limit; for each, it looks up whether the same
+        # account has one being sent or an earlier one waiting.
+        sa.Index("ix_publication_status_due_id", "status", "due_at", "id"),
+        sa.Index("ix_publication_account_status_due", "account_id", "status", "due_at", "id"),
         # The reach collection: published publications by age.
         sa.Index("ix_publication_status_published", "status", "published_at"),
     )

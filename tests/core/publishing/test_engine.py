@@ -512,6 +512,51 @@ def test_an_account_never_has_two_publications_in_flight(
     assert claims.claim(db, worker="b", lease=LEASE, limit=10) == []
 
 
+def test_the_claim_takes_the_earliest_first_and_each_account_in_its_own_order(
+    session: Session, db: Engine, pub_settings: Settings
+) -> None:
+    from tests.factories import make_account
+
+    authority = make_authority(session)
+    busy, quiet, late = (make_account(session, authority) for _ in range(3))
+    now = clock.now()
+
+    def at(account: Account, minutes_ago: int) -> int:
+        post = make_post(
+            session,
+            authority,
+            targets=[account],
+            status=PostStatus.approved,
+            scheduled_at=now - timedelta(minutes=minutes_ago),
+        )
+        publication_id = only_publication(session, post).id
+        assert publication_id is not None
+        return publication_id
+
+    # `busy`: two due at the same minute (the one created first goes first), one due earlier
+    # but created last; `quiet`: one due; `late`: one due, the most recent.
+    busy_tie_first = at(busy, 5)
+    busy_tie_second = at(busy, 5)
+    quiet_one = at(quiet, 3)
+    late_one = at(late, 1)
+    busy_earliest = at(busy, 9)
+
+    # Earliest due first, one per account, the limit counted in publications.
+    assert claims.claim(db, worker="a", lease=LEASE, limit=2) == [busy_earliest, quiet_one]
+    assert claims.claim(db, worker="a", lease=LEASE, limit=10) == [late_one]
+    claims.release(db, worker="a", ids=[busy_earliest])
+    session.rollback()
+    session.expire_all()
+    session.get_one(Publication, busy_earliest).status = PublicationStatus.published
+    session.commit()
+    assert claims.claim(db, worker="b", lease=LEASE, limit=10) == [busy_tie_first]
+    assert claims.claim(db, worker="b", lease=LEASE, limit=10) == []
+    claims.release(db, worker="b")
+    session.get_one(Publication, busy_tie_first).status = PublicationStatus.cancelled
+    session.commit()
+    assert claims.claim(db, worker="b", lease=LEASE, limit=10) == [busy_tie_second]
+
+
 def test_a_batch_is_prepared_in_one_go_its_attempts_on_record_before_anything_is_sent(
     session: Session,
     db: Engine,
