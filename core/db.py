@@ -63,6 +63,15 @@ def make_engine(url: str, *, sqlite_immediate: bool = True, **kwargs: Any) -> En
     return sa.create_engine(url, **kwargs)
 
 
+def single_statements(engine: Engine) -> Engine:
+    """`engine` for work done one statement at a time (a claim, a read). On PostgreSQL each
+    statement is its own transaction (autocommit), which spares the round trips of BEGIN and
+    COMMIT; on SQLite, where transactions decide who holds the write lock, `engine` itself."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
 def _make_sqlite_engine(url: str, *, immediate: bool, **kwargs: Any) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":

@@ -35,7 +35,7 @@ from sqlalchemy.engine import Engine
 from core import clock
 from core.accounts.models import Network
 from core.config import Settings
-from core.db import make_engine, session_scope
+from core.db import make_engine, session_scope, single_statements
 from core.publishing import claim as claims
 from core.publishing import engine as publishing
 from core.workers.service import this_worker_name
@@ -103,6 +103,8 @@ class Dispatcher:
         self.worker = worker or this_worker_name()
         self.adapters = publishing.AdapterCache(adapter_for or registry.adapter_for)
         self.results = publishing.ResultWriter(engine, worker=self.worker)
+        # The claim and the reads are single statements (no BEGIN and COMMIT on PostgreSQL).
+        self.statements = single_statements(engine)
         self.reader = _reader(engine)
         self.pauses = Pauses(self.reader)
         self.pool = ThreadPoolExecutor(
@@ -118,6 +120,7 @@ class Dispatcher:
         self._in_flight: Counter[Network] = Counter()
         self._sending: Counter[Network] = Counter()
         self._ready: dict[Network, deque[publishing.Job]] = {n: deque() for n in Network}
+        self._free = 0  # the free slots at the last tick
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -152,7 +155,7 @@ class Dispatcher:
             publishing.withdraw(self.engine, job, worker=self.worker)
         self.results.flush()
         released = claims.release(self.engine, worker=self.worker)
-        if self.reader is not self.engine:
+        if self.reader.pool is not self.engine.pool:
             self.reader.dispose()
         if released:
             log.info("%s publication(s) rendue(s) à la file.", released)
@@ -168,8 +171,9 @@ class Dispatcher:
         while not self._stopping.is_set():
             ticked = time.monotonic()
             try:
-                self.tick()
-                wait = self._until_next_due()
+                # Every free slot taken: more may be due, and nothing could be sent before a
+                # slot frees up (which wakes the loop). Otherwise, wake up at the next due time.
+                wait = self.tick_seconds if self.tick() == self._free else self._until_next_due()
             except Exception:  # the database went away for a moment: try again next tick
                 log.exception("Le répartiteur de publications a échoué ; nouvel essai.")
                 wait = self.tick_seconds
@@ -180,7 +184,7 @@ class Dispatcher:
             self._wake.clear()
 
     def _until_next_due(self) -> float:
-        with session_scope(self.engine) as session:
+        with session_scope(self.statements) as session:
             due = claims.next_due_at(session)
         if due is None:
             return self.tick_seconds
@@ -204,6 +208,7 @@ class Dispatcher:
                 network: per_network + int(per_network * AHEAD) - self._in_flight[network]
                 for network in PUBLISHED_NETWORKS
             }
+        self._free = free_total
         if free_total <= 0 or self._stopping.is_set():
             return 0
         open_networks = [n for n, slots in free.items() if slots > 0]
@@ -212,7 +217,7 @@ class Dispatcher:
         if len(open_networks) == len(PUBLISHED_NETWORKS) and min(free.values()) >= free_total:
             # No network is near its own limit: one claim for all of them.
             claimed = claims.claim_with_networks(
-                self.engine, worker=self.worker, lease=self.lease, limit=free_total
+                self.statements, worker=self.worker, lease=self.lease, limit=free_total
             )
         else:
             claimed = []
@@ -221,7 +226,11 @@ class Dispatcher:
                 if limit <= 0:
                     break
                 ids = claims.claim(
-                    self.engine, worker=self.worker, lease=self.lease, limit=limit, network=network
+                    self.statements,
+                    worker=self.worker,
+                    lease=self.lease,
+                    limit=limit,
+                    network=network,
                 )
                 claimed.extend((publication_id, network) for publication_id in ids)
         if claimed:
@@ -315,8 +324,11 @@ class Dispatcher:
 
 def _reader(engine: Engine) -> Engine:
     """An engine for the sending threads' one read (the pause): on SQLite, transactions of the
-    main engine begin IMMEDIATE, taking the write lock, which a read must not queue for."""
+    main engine begin IMMEDIATE, taking the write lock, which a read must not queue for; on
+    PostgreSQL, the main engine's connections, one statement at a time."""
     database = engine.url.database
-    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+    if engine.dialect.name != "sqlite":
+        return single_statements(engine)
+    if not database or database == ":memory:":
         return engine
     return make_engine(engine.url.render_as_string(hide_password=False), sqlite_immediate=False)

@@ -39,6 +39,31 @@ def claim(
 ) -> list[int]:
     """Claim up to `limit` due publications (of `network`, when given) for `worker`; returns
     their ids, earliest due first."""
+    return [
+        publication_id
+        for publication_id, _ in _claim(
+            engine, worker=worker, lease=lease, limit=limit, network=network, now=now
+        )
+    ]
+
+
+def claim_with_networks(
+    engine: Engine, *, worker: str, lease: timedelta, limit: int
+) -> list[tuple[int, Network]]:
+    """`claim` across every network, with each publication's network (for the dispatcher's
+    per-network slots)."""
+    return _claim(engine, worker=worker, lease=lease, limit=limit)
+
+
+def _claim(
+    engine: Engine,
+    *,
+    worker: str,
+    lease: timedelta,
+    limit: int,
+    network: Network | None = None,
+    now: datetime | None = None,
+) -> list[tuple[int, Network]]:
     if limit <= 0:
         return []
     now = now or clock.now()
@@ -53,7 +78,9 @@ def claim(
     stmt = _claim_statement(engine.dialect.name, by_network=network is not None)
     with engine.begin() as connection:
         rows = connection.execute(stmt, params).all()
-    return [int(str(row[0])) for row in sorted(rows, key=lambda r: (r[1], r[0] or 0))]
+    return [
+        (int(str(row[0])), Network(row[2])) for row in sorted(rows, key=lambda r: (r[1], r[0] or 0))
+    ]
 
 
 @cache
@@ -123,12 +150,19 @@ def _claim_statement(dialect: str, *, by_network: bool) -> sa.Update:
         # in between one statement's reads and its writes. (A condition on the status here
         # made it walk every scheduled publication, a year of them included.)
         stmt = stmt.where(col(Publication.id).in_(candidates.scalar_subquery()))
+    # Each publication's network comes back with it (the dispatcher counts its slots by network).
+    of_account = account.alias("of_account")
+    network_of = (
+        sa.select(of_account.c.network)
+        .where(of_account.c.id == col(Publication.account_id))
+        .scalar_subquery()
+    )
     return stmt.values(
         status=PublicationStatus.publishing,
         claimed_by=sa.bindparam("worker"),
         lease_until=sa.bindparam("lease_until", type_=UTCDateTime),
         updated_at=now,
-    ).returning(col(Publication.id), col(Publication.due_at))
+    ).returning(col(Publication.id), col(Publication.due_at), network_of)
 
 
 def extend(session: Session, *, publication_id: int, worker: str, lease: timedelta) -> bool:
@@ -214,24 +248,3 @@ def outcome_unknown(attempt: PublicationAttempt | None) -> bool:
         AttemptOutcome.started,
         AttemptOutcome.unknown,
     )
-
-
-def claim_with_networks(
-    engine: Engine, *, worker: str, lease: timedelta, limit: int
-) -> list[tuple[int, Network]]:
-    """`claim` across every network, with each publication's network (for the dispatcher's
-    per-network slots)."""
-    ids = claim(engine, worker=worker, lease=lease, limit=limit)
-    if not ids:
-        return []
-    with engine.connect() as connection:
-        rows = connection.execute(_NETWORKS_OF, {"ids": ids}).all()
-    networks = {int(str(row[0])): Network(row[1]) for row in rows}
-    return [(i, networks[i]) for i in ids if i in networks]
-
-
-_NETWORKS_OF = (
-    sa.select(col(Publication.id), col(Account.network))
-    .join(Account, col(Account.id) == Publication.account_id)
-    .where(col(Publication.id).in_(sa.bindparam("ids", expanding=True)))
-)

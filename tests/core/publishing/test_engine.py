@@ -557,6 +557,51 @@ def test_the_claim_takes_the_earliest_first_and_each_account_in_its_own_order(
     assert claims.claim(db, worker="b", lease=LEASE, limit=10) == [busy_tie_second]
 
 
+def test_images_go_out_with_the_post_read_only_when_it_is_sent(
+    session: Session,
+    db: Engine,
+    pub_settings: Settings,
+    sandbox_server: SandboxServer,
+    sandbox_account: Callable[..., Account],
+) -> None:
+    from core.media import service as media_service
+    from core.media import storage
+    from core.posts.models import PostMedia
+    from tests.factories import make_media
+
+    authority = make_authority(session)
+    account = sandbox_account(authority, Network.mastodon)
+    alts = ["Le marché, vue 1.", "Le marché, vue 2."]
+    photos = [make_media(session, pub_settings, authority, alt_text=alt) for alt in alts]
+    post = due_post(session, authority, [account], text="Le marché de Noël ouvre samedi.")
+    for position, photo in enumerate(photos):
+        session.add(PostMedia(post_id=post.id, media_id=photo.id, position=position))  # type: ignore[arg-type]
+    session.commit()
+
+    ids = claims.claim(db, worker=WORKER, lease=LEASE, limit=10)
+    (job,) = publishing.prepare(db, pub_settings, ids, worker=WORKER).values()
+    assert isinstance(job, publishing.Job)
+    # Prepared ahead, waiting its turn: the images are known, their bytes not read yet.
+    assert [image.alt for image in job.outgoing.images] == alts
+    assert all(image.data == b"" for image in job.outgoing.images)
+
+    assert publishing.send(db, pub_settings, job, worker=WORKER) == publishing.Result.published
+
+    (sent,) = sandbox_server.sandbox.posts("mastodon", account.remote_id)
+    assert sent.text == post.text
+    renditions = [
+        media_service.rendition_for(session, pub_settings, media=photo, network=Network.mastodon)
+        or photo
+        for photo in photos
+    ]
+    assert [image.data for image in sent.images] == [
+        storage.read(pub_settings, r.path) for r in renditions
+    ]
+    assert all(image.data for image in sent.images)
+    assert [image.alt for image in sent.images] == alts
+    assert only_publication(session, post).status == PublicationStatus.published
+
+
 def test_a_batch_is_prepared_in_one_go_its_attempts_on_record_before_anything_is_sent(
     session: Session,
     db: Engine,
