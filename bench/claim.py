@@ -67,18 +67,13 @@ def add_round(
     with engine.begin() as connection:
         post_id = connection.execute(
             sa.insert(Post).returning(Post.id),  # type: ignore[arg-type]
-            {
-                "authority_id": authority_id,
-                "status": "approved" if status == "scheduled" else "published",
-                "text": "Conseil municipal jeudi à 19 h.",
-                "scheduled_at": due,
-                "version": 1,
-                "content_hash": "",
-                "urgent_without_approval": False,
-                "acknowledged": [],
-                "created_at": stamp,
-                "updated_at": stamp,
-            },
+            harness.post_row(
+                authority_id,
+                "Conseil municipal jeudi à 19 h.",
+                status="approved" if status == "scheduled" else "published",
+                scheduled_at=due,
+                stamp=stamp,
+            ),
         ).scalar_one()
         connection.execute(
             sa.insert(Publication),

@@ -100,6 +100,24 @@ def migrated(name: str, url: str, **overrides: Any) -> Iterator[tuple[Settings, 
         engine.dispose()
 
 
+def post_row(
+    authority_id: int, text: str, *, status: str, scheduled_at: Any, stamp: Any
+) -> dict[str, Any]:
+    """The columns of a post row, for the benches that insert many at once."""
+    return {
+        "authority_id": authority_id,
+        "status": status,
+        "text": text,
+        "scheduled_at": scheduled_at,
+        "version": 1,
+        "content_hash": "",
+        "urgent_without_approval": False,
+        "acknowledged": [],
+        "created_at": stamp,
+        "updated_at": stamp,
+    }
+
+
 # --- serving ------------------------------------------------------------------------------------
 
 

@@ -126,18 +126,9 @@ def seed_publications(
             post_ids = connection.execute(
                 sa.insert(Post).returning(Post.id),  # type: ignore[arg-type]
                 [
-                    {
-                        "authority_id": a["authority_id"],
-                        "status": "approved",
-                        "text": text,
-                        "scheduled_at": due,
-                        "version": 1,
-                        "content_hash": "",
-                        "urgent_without_approval": False,
-                        "acknowledged": [],
-                        "created_at": stamp,
-                        "updated_at": stamp,
-                    }
+                    harness.post_row(
+                        a["authority_id"], text, status="approved", scheduled_at=due, stamp=stamp
+                    )
                     for a, text, due in part
                 ],
             ).scalars()

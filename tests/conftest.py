@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -238,13 +239,16 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 CHROMIUM_ENV = {**os.environ, "LANGUAGE": "fr"}
 
 
-@pytest.fixture
-def live_server(app: FastAPI) -> Iterator[str]:
-    """The application served over real HTTP on loopback, in a thread of the test process."""
+@contextmanager
+def serving(app: Any, **config: Any) -> Iterator[str]:
+    """`app` served over real HTTP on loopback by uvicorn, in a thread of the test process;
+    yields its base URL."""
     import uvicorn
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **config)
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     eventually(lambda: server.started, timeout=20)
@@ -253,6 +257,13 @@ def live_server(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+@pytest.fixture
+def live_server(app: FastAPI) -> Iterator[str]:
+    """The application served over real HTTP on loopback, in a thread of the test process."""
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -298,26 +309,11 @@ class SandboxServer:
 def sandbox_server() -> Iterator[SandboxServer]:
     """Every network's sandbox in a thread of the test process, for the whole session. Tests
     use fresh accounts, so they do not see each other's posts or faults."""
-    import uvicorn
-
     from networks.sandbox import Sandbox, build_app, tokens
 
     sandbox = Sandbox(tokens.derive_secret(TEST_SECRET))
-    port = free_port()
-    config = uvicorn.Config(
-        build_app(sandbox, static=True),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        timeout_graceful_shutdown=1,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    eventually(lambda: server.started, timeout=20)
-    try:
-        yield SandboxServer(sandbox=sandbox, url=f"http://127.0.0.1:{port}")
-    finally:
-        sandbox.reset()
-        server.should_exit = True
-        thread.join(10)
+    with serving(build_app(sandbox, static=True), timeout_graceful_shutdown=1) as url:
+        try:
+            yield SandboxServer(sandbox=sandbox, url=url)
+        finally:
+            sandbox.reset()

@@ -846,20 +846,25 @@ def record_published(
                 (PublicationStatus.publishing, PublicationStatus.scheduled)
             ),
         )
-        .values(
-            status=PublicationStatus.published,
-            remote_id=remote_id,
-            remote_url=url,
-            published_at=now,
-            error=None,
-            error_code=None,
-            claimed_by=None,
-            lease_until=None,
-            updated_at=now,
-        )
+        .values(**_published_values(remote_id=remote_id, url=url, now=now))
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _published_values(*, remote_id: Any, url: Any, now: Any) -> dict[str, Any]:
+    """What a publication that went out holds (values, or the columns they are read from)."""
+    return {
+        "status": PublicationStatus.published.value,
+        "remote_id": remote_id,
+        "remote_url": url,
+        "published_at": now,
+        "error": None,
+        "error_code": None,
+        "claimed_by": None,
+        "lease_until": None,
+        "updated_at": now,
+    }
 
 
 def _published(engine: Engine, job: Job, worker: str, *, remote_id: str, url: str | None) -> Result:
@@ -967,16 +972,7 @@ def _published_statements(dialect: str) -> tuple[sa.Update, sa.Update]:
             ),
         )
         .values(
-            status=PublicationStatus.published.value,
-            attempts=rows.c.n,
-            remote_id=rows.c.rid,
-            remote_url=rows.c.url,
-            published_at=now,
-            error=None,
-            error_code=None,
-            claimed_by=None,
-            lease_until=None,
-            updated_at=now,
+            attempts=rows.c.n, **_published_values(remote_id=rows.c.rid, url=rows.c.url, now=now)
         )
     )
     return attempts, publications

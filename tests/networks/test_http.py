@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 
@@ -13,7 +12,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from networks import http
-from tests.conftest import eventually, free_port
+from tests.conftest import serving
 
 
 async def client_port(request: Request) -> PlainTextResponse:
@@ -24,24 +23,8 @@ async def client_port(request: Request) -> PlainTextResponse:
 @pytest.fixture
 def server() -> Iterator[str]:
     """A server that tells each request which client port (which connection) it came from."""
-    import uvicorn
-
-    port = free_port()
-    config = uvicorn.Config(
-        Starlette(routes=[Route("/", client_port, methods=["POST"])]),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    eventually(lambda: server.started, timeout=20)
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with serving(Starlette(routes=[Route("/", client_port, methods=["POST"])])) as url:
+        yield url + "/"
 
 
 def test_a_connection_is_kept_for_the_next_request_but_not_once_it_has_idled(
