@@ -274,7 +274,6 @@ def baseline(
     shares = [accounts[i::processes] for i in range(processes)]
     start_at = time.time() + 5
     context = multiprocessing.get_context("spawn")
-    sandbox_cpu = 0.0
     with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
         runs = [
             pool.submit(
