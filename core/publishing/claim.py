@@ -39,23 +39,13 @@ def claim(
 ) -> list[int]:
     """Claim up to `limit` due publications (of `network`, when given) for `worker`; returns
     their ids, earliest due first."""
-    return [
-        publication_id
-        for publication_id, _ in _claim(
-            engine, worker=worker, lease=lease, limit=limit, network=network, now=now
-        )
-    ]
+    claimed = claim_with_networks(
+        engine, worker=worker, lease=lease, limit=limit, network=network, now=now
+    )
+    return [publication_id for publication_id, _ in claimed]
 
 
 def claim_with_networks(
-    engine: Engine, *, worker: str, lease: timedelta, limit: int
-) -> list[tuple[int, Network]]:
-    """`claim` across every network, with each publication's network (for the dispatcher's
-    per-network slots)."""
-    return _claim(engine, worker=worker, lease=lease, limit=limit)
-
-
-def _claim(
     engine: Engine,
     *,
     worker: str,
@@ -64,6 +54,7 @@ def _claim(
     network: Network | None = None,
     now: datetime | None = None,
 ) -> list[tuple[int, Network]]:
+    """`claim`, with each publication's network (for the dispatcher's per-network slots)."""
     if limit <= 0:
         return []
     now = now or clock.now()
