@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 import requests.adapters
+import urllib3
 
 from core import clock
 
@@ -26,6 +27,37 @@ USER_AGENT = "Beffroi/0.1 (+https://beffroi.invalid)"
 # clear of the servers that close at 5.
 KEEPALIVE_EXPIRY = 4.0
 
+# The connections kept per host, for all the accounts of a process: as many as it sends at once.
+POOL_MAXSIZE = 256
+# The hosts whose connections are kept (Mastodon accounts live on many instances).
+POOL_HOSTS = 64
+
+
+class _Expiring:
+    """A urllib3 connection pool that does not use again a connection idle past
+    `KEEPALIVE_EXPIRY`: it is closed and opened anew. Each connection counts its own idle time,
+    since a busy pool can still hold one that waited long at the bottom of its stack."""
+
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        conn = super()._get_conn(timeout)  # type: ignore[misc]
+        idle_since = getattr(conn, "beffroi_idle_since", None)
+        if idle_since is not None and time.monotonic() - idle_since > KEEPALIVE_EXPIRY:
+            conn.close()
+        return conn
+
+    def _put_conn(self, conn: Any) -> None:
+        if conn is not None:
+            conn.beffroi_idle_since = time.monotonic()
+        super()._put_conn(conn)  # type: ignore[misc]
+
+
+class _ExpiringHTTPPool(_Expiring, urllib3.HTTPConnectionPool):
+    pass
+
+
+class _ExpiringHTTPSPool(_Expiring, urllib3.HTTPSConnectionPool):
+    pass
+
 
 class BaseUrlAdapter(requests.adapters.HTTPAdapter):
     """Sends the requests of a `requests.Session` to another base URL, and gives them a timeout.
@@ -33,14 +65,24 @@ class BaseUrlAdapter(requests.adapters.HTTPAdapter):
     tweepy hard-codes https://api.twitter.com: mounting this adapter on the library's own session
     points it at a configured host (or a sandbox) without patching the library. Authentication
     runs before `send`, so OAuth 1.0a signatures are computed on the official URL, as the network
-    expects."""
+    expects.
+
+    One adapter per base URL and timeout serves every session of the process (`adapter()`): the
+    accounts of a network share its connections, so that a publication finds one open instead of
+    opening its own (and, in production, negotiating TLS again). A connection holds nothing of an
+    account: each request carries its own credentials."""
 
     def __init__(self, target: str | None, *, timeout: float) -> None:
-        super().__init__(max_retries=0)
+        super().__init__(max_retries=0, pool_connections=POOL_HOSTS, pool_maxsize=POOL_MAXSIZE)
         self.target = urlsplit(target) if target else None
         self.timeout = timeout
-        self._idle_since = float("inf")
-        self._lock = threading.Lock()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _ExpiringHTTPPool,
+            "https": _ExpiringHTTPSPool,
+        }
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         if self.target is not None and request.url:
@@ -51,15 +93,25 @@ class BaseUrlAdapter(requests.adapters.HTTPAdapter):
             )
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
-        with self._lock:
-            if time.monotonic() - self._idle_since > KEEPALIVE_EXPIRY:
-                # Closes the idle connections; one in use elsewhere is closed when given back.
-                self.poolmanager.clear()
-        try:
-            return super().send(request, **kwargs)
-        finally:
-            with self._lock:
-                self._idle_since = time.monotonic()
+        return super().send(request, **kwargs)
+
+    def close(self) -> None:
+        """Kept open when a session closes: other sessions use the same connections. Idle ones
+        expire on their own."""
+
+
+_adapters: dict[tuple[str | None, float], BaseUrlAdapter] = {}
+_adapters_lock = threading.Lock()
+
+
+def adapter(target: str | None, *, timeout: float) -> BaseUrlAdapter:
+    """The process's adapter for this base URL (None: the request's own) and timeout."""
+    key = (target.rstrip("/") if target else None, timeout)
+    with _adapters_lock:
+        found = _adapters.get(key)
+        if found is None:
+            found = _adapters[key] = BaseUrlAdapter(target, timeout=timeout)
+        return found
 
 
 def session(
@@ -69,23 +121,18 @@ def session(
     configured ones (None or equal: no redirection)."""
     s = requests.Session()
     s.headers["User-Agent"] = USER_AGENT
-    plain = BaseUrlAdapter(None, timeout=timeout)
-    s.mount("https://", plain)
-    s.mount("http://", plain)
-    for official, target in (redirects or {}).items():
-        if target and target.rstrip("/") != official.rstrip("/"):
-            s.mount(official, BaseUrlAdapter(target, timeout=timeout))
+    mount(s, timeout=timeout, redirects=redirects or {})
     return s
 
 
 def mount(s: requests.Session, *, timeout: float, redirects: Mapping[str, str | None]) -> None:
     """Give a library's own session the same treatment as `session()`."""
-    plain = BaseUrlAdapter(None, timeout=timeout)
+    plain = adapter(None, timeout=timeout)
     s.mount("https://", plain)
     s.mount("http://", plain)
     for official, target in redirects.items():
         if target and target.rstrip("/") != official.rstrip("/"):
-            s.mount(official, BaseUrlAdapter(target, timeout=timeout))
+            s.mount(official, adapter(target, timeout=timeout))
 
 
 def json_body(content: bytes | str | None) -> Any:

@@ -1,11 +1,15 @@
-"""The adapters' HTTP sessions: connections kept alive, but not past the servers' patience."""
+"""The adapters' HTTP sessions: connections kept alive and shared by the accounts, but not past
+the servers' patience."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import requests
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
@@ -17,12 +21,15 @@ from tests.conftest import serving
 
 async def client_port(request: Request) -> PlainTextResponse:
     assert request.client is not None
+    if request.query_params.get("wait"):
+        await asyncio.sleep(float(request.query_params["wait"]))
     return PlainTextResponse(str(request.client.port))
 
 
 @pytest.fixture
 def server() -> Iterator[str]:
-    """A server that tells each request which client port (which connection) it came from."""
+    """A server that tells each request which client port (which connection) it came from,
+    after `?wait=` seconds."""
     with serving(Starlette(routes=[Route("/", client_port, methods=["POST"])])) as url:
         yield url + "/"
 
@@ -34,9 +41,7 @@ def test_a_connection_is_kept_for_the_next_request_but_not_once_it_has_idled(
     session = http.session(timeout=5)
 
     def connection() -> str:
-        response = session.post(server, data=b"x")
-        response.raise_for_status()
-        return response.text
+        return port(session, server)
 
     first = connection()
     assert connection() == first  # kept alive
@@ -44,3 +49,44 @@ def test_a_connection_is_kept_for_the_next_request_but_not_once_it_has_idled(
     second = connection()
     assert second != first
     assert connection() == second
+
+
+def port(session: requests.Session, url: str, wait: float = 0) -> str:
+    response = session.post(url, params={"wait": wait} if wait else None, data=b"x")
+    response.raise_for_status()
+    return response.text
+
+
+def test_the_accounts_sessions_share_their_connections(server: str) -> None:
+    # One session per account, as the adapters build them: the second account's publication
+    # goes out on the connection the first one opened, even once the first session is closed.
+    first, second = http.session(timeout=5), http.session(timeout=5)
+    opened = port(first, server)
+    first.close()
+    assert port(second, server) == opened
+    assert port(http.session(timeout=5), server) == opened
+    # A different timeout is another adapter, with its own connections.
+    assert port(http.session(timeout=6), server) != opened
+
+
+def test_a_connection_that_idled_in_a_busy_pool_is_not_used_again(
+    server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(http, "KEEPALIVE_EXPIRY", 0.6)
+    session = http.session(timeout=5)
+    with ThreadPoolExecutor(2) as pool:
+        # Two at once open two connections.
+        pair = set(pool.map(lambda _: port(session, server, wait=0.2), range(2)))
+        assert len(pair) == 2
+        # One at a time, the pool keeps using the last one given back; the other one idles.
+        busy = set()
+        for _ in range(8):
+            busy.add(port(session, server))
+            time.sleep(0.1)
+        assert len(busy) == 1
+        assert busy < pair
+        (idle,) = pair - busy
+        # Two at once again: the busy one, and a new one instead of the one that idled.
+        again = set(pool.map(lambda _: port(session, server, wait=0.2), range(2)))
+    assert busy < again
+    assert idle not in again
