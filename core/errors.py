@@ -46,6 +46,17 @@ class AppError(Exception):
         template = gettext(self.detail)
         return template.format(**self.params) if self.params else template
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from its state rather than from its arguments, which leave out the keyword-only
+        # ones: an error raised in another process (a pool's worker) reaches the caller whole.
+        return (_rebuilt, (type(self), self.args), self.__dict__)
+
+
+def _rebuilt(cls: type[AppError], args: tuple[Any, ...]) -> AppError:
+    error = cls.__new__(cls)
+    error.args = args
+    return error
+
 
 class InvalidInput(AppError):
     status_code = 422

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import pickle
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -171,6 +172,15 @@ def test_rate_limit_bursts_say_when_to_come_back(connect: Connect, network: Netw
     if network is not Network.linkedin:  # LinkedIn says nothing: its limits reset at midnight
         assert timedelta(seconds=100) < raised.value.reset_at - before < timedelta(seconds=200)
     assert raised.value.extra["retry_after"] > 0
+    # The error crosses a process boundary whole (pickled, as a process pool sends it back).
+    again = pickle.loads(pickle.dumps(raised.value))
+    assert type(again) is RateLimited
+    assert (again.message, again.network, again.reset_at, again.extra) == (
+        raised.value.message,
+        network,
+        raised.value.reset_at,
+        raised.value.extra,
+    )
     assert account.adapter.verify().remote_id == account.remote_id
 
 
