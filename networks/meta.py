@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import threading
 import time
 from datetime import timedelta
 from typing import Any, ClassVar, NoReturn
@@ -129,9 +130,36 @@ def transport_error(error: httpx.HTTPError, network: Network, *, write: bool) ->
     ) from error
 
 
+class _SharedTransport(httpx.HTTPTransport):
+    """The connections of every Facebook and Instagram account of the process, as
+    `http.adapter()` keeps them for the requests-based networks: kept open when one account's
+    client closes; httpx expires each idle connection after `http.KEEPALIVE_EXPIRY`."""
+
+    def close(self) -> None:
+        pass
+
+
+_transport: _SharedTransport | None = None
+_transport_lock = threading.Lock()
+
+
+def shared_transport() -> httpx.HTTPTransport:
+    global _transport
+    with _transport_lock:
+        if _transport is None:
+            _transport = _SharedTransport(
+                limits=httpx.Limits(
+                    max_connections=None,
+                    max_keepalive_connections=http.POOL_MAXSIZE,
+                    keepalive_expiry=http.KEEPALIVE_EXPIRY,
+                )
+            )
+        return _transport
+
+
 class _Graph:
     """A Graph API client for one token: the token (and its appsecret_proof) go in the query of
-    reads and in the form body of writes."""
+    reads and in the form body of writes. The accounts share their connections."""
 
     network: ClassVar[Network]
 
@@ -143,11 +171,7 @@ class _Graph:
             base_url=base_url,
             timeout=config.timeout,
             headers={"User-Agent": http.USER_AGENT},
-            limits=httpx.Limits(
-                max_connections=100,
-                max_keepalive_connections=20,
-                keepalive_expiry=http.KEEPALIVE_EXPIRY,
-            ),
+            transport=shared_transport(),
         )
 
     def _auth(self) -> dict[str, str]:

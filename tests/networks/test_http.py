@@ -12,10 +12,12 @@ import pytest
 import requests
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
 from networks import http
+from networks.config import AdapterConfig
+from networks.meta import FacebookAdapter
 from tests.conftest import serving
 
 
@@ -26,11 +28,20 @@ async def client_port(request: Request) -> PlainTextResponse:
     return PlainTextResponse(str(request.client.port))
 
 
+async def graph_port(request: Request) -> JSONResponse:
+    assert request.client is not None
+    return JSONResponse({"port": request.client.port})
+
+
 @pytest.fixture
 def server() -> Iterator[str]:
     """A server that tells each request which client port (which connection) it came from,
     after `?wait=` seconds."""
-    with serving(Starlette(routes=[Route("/", client_port, methods=["POST"])])) as url:
+    routes = [
+        Route("/", client_port, methods=["POST"]),
+        Route("/graph/{rest:path}", graph_port, methods=["GET"]),
+    ]
+    with serving(Starlette(routes=routes)) as url:
         yield url + "/"
 
 
@@ -67,6 +78,19 @@ def test_the_accounts_sessions_share_their_connections(server: str) -> None:
     assert port(http.session(timeout=5), server) == opened
     # A different timeout is another adapter, with its own connections.
     assert port(http.session(timeout=6), server) != opened
+
+
+def test_the_facebook_and_instagram_accounts_share_their_connections(server: str) -> None:
+    def page(token: str) -> FacebookAdapter:
+        config = AdapterConfig(
+            credentials={"access_token": token}, api_url=server + "graph", version="v1"
+        )
+        return FacebookAdapter(config)
+
+    first, second = page("token-a"), page("token-b")
+    opened = first.request("GET", "/me")["port"]
+    first.close()
+    assert second.request("GET", "/me")["port"] == opened
 
 
 def test_a_connection_that_idled_in_a_busy_pool_is_not_used_again(
