@@ -1,5 +1,6 @@
-"""HTTP plumbing shared by the adapters: base-URL redirection for libraries whose hosts are
-hard-coded, timeouts for libraries that set none, and the usual reading of error answers."""
+"""HTTP plumbing shared by the adapters: connections shared by the accounts of a process, base-URL
+redirection for libraries whose hosts are hard-coded, timeouts for libraries that set none, and
+the usual reading of error answers."""
 
 from __future__ import annotations
 
