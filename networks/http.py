@@ -60,6 +60,9 @@ class _ExpiringHTTPSPool(_Expiring, urllib3.HTTPSConnectionPool):
     pass
 
 
+_EXPIRING_POOLS = {"http": _ExpiringHTTPPool, "https": _ExpiringHTTPSPool}
+
+
 class BaseUrlAdapter(requests.adapters.HTTPAdapter):
     """Sends the requests of a `requests.Session` to another base URL, and gives them a timeout.
 
@@ -80,10 +83,15 @@ class BaseUrlAdapter(requests.adapters.HTTPAdapter):
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {
-            "http": _ExpiringHTTPPool,
-            "https": _ExpiringHTTPSPool,
-        }
+        self.poolmanager.pool_classes_by_scheme = _EXPIRING_POOLS
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        # Behind an HTTP proxy (HTTPS_PROXY, as many local authorities have), the connections
+        # kept are the proxy's: they expire the same way. A SOCKS proxy keeps its own pools.
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if type(manager) is urllib3.ProxyManager:
+            manager.pool_classes_by_scheme = _EXPIRING_POOLS
+        return manager
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         if self.target is not None and request.url:

@@ -130,31 +130,27 @@ def transport_error(error: httpx.HTTPError, network: Network, *, write: bool) ->
     ) from error
 
 
-class _SharedTransport(httpx.HTTPTransport):
-    """The connections of every Facebook and Instagram account of the process, as
-    `http.adapter()` keeps them for the requests-based networks: kept open when one account's
-    client closes; httpx expires each idle connection after `http.KEEPALIVE_EXPIRY`."""
-
-    def close(self) -> None:
-        pass
+_client: httpx.Client | None = None
+_client_lock = threading.Lock()
 
 
-_transport: _SharedTransport | None = None
-_transport_lock = threading.Lock()
-
-
-def shared_transport() -> httpx.HTTPTransport:
-    global _transport
-    with _transport_lock:
-        if _transport is None:
-            _transport = _SharedTransport(
+def shared_client() -> httpx.Client:
+    """One client for every Facebook and Instagram account of the process, so that they share
+    their connections, as `http.adapter()` has the requests-based networks do; httpx expires each
+    idle one after `http.KEEPALIVE_EXPIRY`. Proxies from the environment (`HTTPS_PROXY`,
+    `NO_PROXY`) apply, as to any httpx client."""
+    global _client
+    with _client_lock:
+        if _client is None:
+            _client = httpx.Client(
+                headers={"User-Agent": http.USER_AGENT},
                 limits=httpx.Limits(
                     max_connections=None,
                     max_keepalive_connections=http.POOL_MAXSIZE,
                     keepalive_expiry=http.KEEPALIVE_EXPIRY,
-                )
+                ),
             )
-        return _transport
+        return _client
 
 
 class _Graph:
@@ -167,12 +163,8 @@ class _Graph:
         self.config = config
         self.token = str(config.credentials.get("access_token", ""))
         redact.register(self.token)
-        self.client = httpx.Client(
-            base_url=base_url,
-            timeout=config.timeout,
-            headers={"User-Agent": http.USER_AGENT},
-            transport=shared_transport(),
-        )
+        self.base_url = base_url.rstrip("/")
+        self.client = shared_client()
 
     def _auth(self) -> dict[str, str]:
         values = {"access_token": self.token}
@@ -194,18 +186,23 @@ class _Graph:
     ) -> Any:
         try:
             if method == "GET":
-                response = self.client.get(path, params={**(params or {}), **self._auth()})
+                response = self.client.get(
+                    self.base_url + path,
+                    params={**(params or {}), **self._auth()},
+                    timeout=self.config.timeout,
+                )
             else:
                 response = self.client.request(
-                    method, path, data={**(data or {}), **self._auth()}, files=files
+                    method,
+                    self.base_url + path,
+                    data={**(data or {}), **self._auth()},
+                    files=files,
+                    timeout=self.config.timeout,
                 )
         except httpx.HTTPError as error:
             transport_error(error, self.network, write=write)
         raise_for_error(response, self.network, write=write)
         return response.json()
-
-    def close(self) -> None:
-        self.client.close()
 
     def find(self, idempotency_key: str) -> RemotePost | None:
         # Meta keeps no trace of Beffroi's key: compare `recent_posts` instead.

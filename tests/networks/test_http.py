@@ -4,6 +4,8 @@ the servers' patience."""
 from __future__ import annotations
 
 import asyncio
+import http.server as http_server
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
-from networks import http
+from networks import http, meta
 from networks.config import AdapterConfig
 from networks.meta import FacebookAdapter
 from tests.conftest import serving
@@ -86,7 +88,6 @@ def test_the_facebook_and_instagram_accounts_share_their_connections(server: str
 
     first, second = page("token-a"), page("token-b")
     opened = first.request("GET", "/me")["port"]
-    first.close()
     assert second.request("GET", "/me")["port"] == opened
 
 
@@ -111,3 +112,54 @@ def test_a_connection_that_idled_in_a_busy_pool_is_not_used_again(
         again = set(pool.map(lambda _: port(session, server, wait=0.2), range(2)))
     assert busy < again
     assert idle not in again
+
+
+@pytest.fixture
+def proxy() -> Iterator[str]:
+    server = http_server.ThreadingHTTPServer(("127.0.0.1", 0), _Proxy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+class _Proxy(http_server.BaseHTTPRequestHandler):
+    """An HTTP proxy as its clients see it (keep-alive, absolute URLs): it answers each request
+    with the port of the connection it came in on."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = str(self.client_address[1]).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_behind_an_http_proxy_idle_connections_expire_too(
+    proxy: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(http, "KEEPALIVE_EXPIRY", 0.3)
+    session = http.session(timeout=5)
+    session.proxies = {"http": proxy}
+    first = port(session, "http://mastodon.example/api/v1/statuses")
+    assert port(session, "http://mastodon.example/api/v1/statuses") == first
+    time.sleep(0.5)
+    assert port(session, "http://mastodon.example/api/v1/statuses") != first
+
+
+def test_facebook_and_instagram_go_through_the_proxy_of_the_environment(
+    proxy: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", proxy)
+    monkeypatch.setattr(meta, "_client", None)  # built anew, reading the environment
+    config = AdapterConfig(
+        credentials={"access_token": "t"}, api_url="http://graph.example", version="v1"
+    )
+    # The proxy answered (with the port of the connection), not graph.example.
+    assert isinstance(FacebookAdapter(config).request("POST", "/me/feed"), int)
