@@ -14,6 +14,7 @@ import json
 import threading
 import time
 from datetime import timedelta
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any, ClassVar, NoReturn
 
 import httpx
@@ -138,12 +139,15 @@ def shared_client() -> httpx.Client:
     """One client for every Facebook and Instagram account of the process, so that they share
     their connections, as `http.adapter()` has the requests-based networks do; httpx expires each
     idle one after `http.KEEPALIVE_EXPIRY`. Proxies from the environment (`HTTPS_PROXY`,
-    `NO_PROXY`) apply, as to any httpx client."""
+    `NO_PROXY`) apply, as to any httpx client. Nothing of an account stays in it: its token goes
+    with each request, and no cookie is kept."""
     global _client
     with _client_lock:
         if _client is None:
             _client = httpx.Client(
                 headers={"User-Agent": http.USER_AGENT},
+                # No cookie kept: one account's would go out with the others' requests.
+                cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
                 limits=httpx.Limits(
                     max_connections=None,
                     max_keepalive_connections=http.POOL_MAXSIZE,

@@ -31,8 +31,11 @@ async def client_port(request: Request) -> PlainTextResponse:
 
 
 async def graph_port(request: Request) -> JSONResponse:
+    """The connection and the cookies a Graph API request came with; it sets a cookie."""
     assert request.client is not None
-    return JSONResponse({"port": request.client.port})
+    response = JSONResponse({"port": request.client.port, "cookie": request.headers.get("cookie")})
+    response.set_cookie("fr", request.query_params.get("access_token", ""))
+    return response
 
 
 @pytest.fixture
@@ -87,8 +90,11 @@ def test_the_facebook_and_instagram_accounts_share_their_connections(server: str
         return FacebookAdapter(config)
 
     first, second = page("token-a"), page("token-b")
-    opened = first.request("GET", "/me")["port"]
-    assert second.request("GET", "/me")["port"] == opened
+    opened = first.request("GET", "/me")
+    answer = second.request("GET", "/me")
+    assert answer["port"] == opened["port"]
+    # The connection, not the cookies: the first page's did not go out with the second's call.
+    assert answer["cookie"] is None
 
 
 def test_a_connection_that_idled_in_a_busy_pool_is_not_used_again(
