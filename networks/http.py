@@ -105,8 +105,9 @@ class BaseUrlAdapter(requests.adapters.HTTPAdapter):
         return super().send(request, **kwargs)
 
     def close(self) -> None:
-        """Kept open when a session closes: other sessions use the same connections. Idle ones
-        expire on their own."""
+        """Kept open when a session closes: other sessions use the same connections. An idle one
+        stays in its pool (the server may close its end) until it is taken again, past its
+        expiry, and closed then, or until the process ends."""
 
 
 _adapters: dict[tuple[str | None, float], BaseUrlAdapter] = {}
