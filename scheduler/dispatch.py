@@ -225,14 +225,13 @@ class Dispatcher:
                 limit = min(free[network], free_total - len(claimed))
                 if limit <= 0:
                     break
-                ids = claims.claim(
+                claimed += claims.claim_with_networks(
                     self.statements,
                     worker=self.worker,
                     lease=self.lease,
                     limit=limit,
                     network=network,
                 )
-                claimed.extend((publication_id, network) for publication_id in ids)
         if claimed:
             self._start(claimed)
         return len(claimed)
