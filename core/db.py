@@ -6,6 +6,7 @@ psycopg 3. Datetimes are stored as UTC and always come back timezone-aware.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -25,6 +26,12 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 metadata = SQLModel.metadata
+
+# A PostgreSQL connection taken from the pool is checked first ("pinged", one round trip) only
+# when it has been idle longer than this (seconds). The connections a server closes (restart,
+# idle timeout, failover) have been idle longer than that; a busy worker's, used a few times a
+# second, would otherwise pay a round trip more at every transaction.
+PING_AFTER_IDLE = 1.0
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
@@ -59,8 +66,29 @@ def make_engine(url: str, *, sqlite_immediate: bool = True, **kwargs: Any) -> En
     connection wrote in between, instead of waiting its turn."""
     if url.startswith("sqlite"):
         return _make_sqlite_engine(url, immediate=sqlite_immediate, **kwargs)
-    kwargs.setdefault("pool_pre_ping", True)
-    return sa.create_engine(url, **kwargs)
+    engine = sa.create_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        _ping_after_idle(engine, PING_AFTER_IDLE)
+    return engine
+
+
+def _ping_after_idle(engine: Engine, seconds: float) -> None:
+    """SQLAlchemy's `pool_pre_ping`, for connections idle more than `seconds` only. One that
+    does not answer is replaced by a new one before anyone uses it."""
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since <= seconds:
+            return  # new, or in use a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise sa.exc.DisconnectionError("la connexion ne répond plus") from error
 
 
 def single_statements(engine: Engine) -> Engine:
