@@ -193,20 +193,18 @@ class ResultWriter:
         self._queue.put((job, remote_id, url))
 
     def flush(self) -> int:
-        """Write everything handed over so far; returns how many."""
+        """Write what was handed over before this call; returns how many. What comes back while
+        it writes waits for the next call (the next tick): going round again for it took a
+        second transaction at most ticks, and the tick's claim waited for it."""
         written = 0
-        with self._lock:
-            while True:
-                batch: list[tuple[Job, str, str | None]] = []
-                while len(batch) < self.max_batch:
-                    try:
-                        batch.append(self._queue.get_nowait())
-                    except queue.Empty:
-                        break
-                if not batch:
-                    return written
+        with self._lock:  # the only reader of the queue: what it holds now is there to take
+            pending = self._queue.qsize()
+            while written < pending:
+                size = min(self.max_batch, pending - written)
+                batch = [self._queue.get_nowait() for _ in range(size)]
                 self._write(batch)
-                written += len(batch)
+                written += size
+        return written
 
     def _write(self, batch: list[tuple[Job, str, str | None]]) -> None:
         try:
@@ -882,19 +880,23 @@ def _record_success(
 def _record_successes(
     session: Session, done: list[tuple[Job, str, str | None]], worker: str
 ) -> None:
-    """Attempts and publications that went out, and their posts: one statement per table for
-    the whole batch. (One statement per row cost a round trip to the database each, and the
-    dispatcher's thread waited for the interpreter's lock after every one of them while the
-    sending threads held it: 3 ms a publication.)"""
+    """Attempts and publications that went out, and their posts, for the whole batch at once:
+    on PostgreSQL one statement for the attempts and publications, on SQLite one per table.
+    (One statement per row cost a round trip to the database each, and the dispatcher's thread
+    waited for the interpreter's lock after every one of them while the sending threads held
+    it: 3 ms a publication.)"""
     connection = session.connection()
     dialect = connection.dialect.name
-    attempts, publications = _published_statements(dialect)
     params: dict[str, Any] = {"now": clock.now()}
     if dialect == "postgresql":
         params["pids"] = [job.publication_id for job, _, _ in done]
         params["ns"] = [job.attempt_number for job, _, _ in done]
         params["rids"] = [rid for _, rid, _ in done]
         params["urls"] = [url for _, _, url in done]
+        # One statement, one round trip: on a busy worker, every round trip of the dispatcher's
+        # thread is a wait for the interpreter's lock, behind the sending threads.
+        updated, post_ids = connection.execute(_published_at_once(), params).one()
+        settle_posts(session, set(post_ids), locked=True)
     else:
         params["rows"] = json.dumps(
             [
@@ -902,15 +904,41 @@ def _record_successes(
                 for job, rid, url in done
             ]
         )
-    connection.execute(attempts, params)
-    result = connection.execute(publications, params)
-    if result.rowcount != len(done):
+        attempts, publications = _published_statements(dialect)
+        connection.execute(attempts, params)
+        updated = connection.execute(publications, params).rowcount
+        settle_posts(session, {job.post_id for job, _, _ in done})
+    if updated != len(done):
         log.warning(
             "%s publication(s) publiée(s) mais plus réservée(s) par %s",
-            len(done) - result.rowcount,
+            len(done) - updated,
             worker,
         )
-    settle_posts(session, {job.post_id for job, _, _ in done})
+
+
+@cache
+def _published_at_once() -> sa.Select[Any]:
+    """`_published_statements` on PostgreSQL as one statement, which also locks the posts of
+    the publications it marks published (see `settle_posts`); it returns how many publications
+    it marked, and the ids of those posts."""
+    attempts, publications = _published_statements("postgresql")
+    attempt = PublicationAttempt.__table__  # type: ignore[attr-defined]
+    publication = Publication.__table__  # type: ignore[attr-defined]
+    post = Post.__table__  # type: ignore[attr-defined]
+    # Data-modifying CTEs run whether or not the statement reads them (PostgreSQL's rule).
+    marked_attempts = attempts.returning(attempt.c.id).cte("marked_attempts")
+    marked = publications.returning(publication.c.post_id).cte("marked")
+    posts = (
+        sa.select(post.c.id)
+        .where(post.c.id.in_(sa.select(marked.c.post_id)))
+        .order_by(post.c.id)
+        .with_for_update()
+        .cte("locked_posts")
+    )
+    return sa.select(
+        sa.select(sa.func.count()).select_from(marked).scalar_subquery(),
+        sa.func.array(sa.select(posts.c.id).scalar_subquery()),
+    ).add_cte(marked_attempts)
 
 
 @cache
@@ -1240,10 +1268,20 @@ def settle_post(session: Session, post_id: int) -> PostStatus | None:
     return settle_posts(session, {post_id}).get(post_id)
 
 
-def settle_posts(session: Session, post_ids: set[int]) -> dict[int, PostStatus]:
-    """`settle_post` for many posts, in one query and one update per new status."""
+def settle_posts(
+    session: Session, post_ids: set[int], *, locked: bool = False
+) -> dict[int, PostStatus]:
+    """`settle_post` for many posts, in one query and one update per new status. The caller has
+    just changed some of their publications, in this transaction.
+
+    On PostgreSQL the posts are locked first (unless the caller did, `locked`), and their
+    publications read in the next statement. Two transactions ending the last two publications
+    of a post would otherwise each read the other's as still being sent, and neither would
+    settle the post; the second to take the lock reads the first's, committed."""
     if not post_ids:
         return {}
+    if not locked and session.get_bind().dialect.name == "postgresql":
+        session.execute(_LOCK_POSTS, {"ids": sorted(post_ids)})
     statuses: dict[int, list[str]] = {post_id: [] for post_id in post_ids}
     for post_id, status in session.execute(_STATUSES_OF_POSTS, {"ids": list(post_ids)}).all():
         statuses[int(post_id)].append(status)
@@ -1268,6 +1306,12 @@ def settle_posts(session: Session, post_ids: set[int]) -> dict[int, PostStatus]:
     return settled
 
 
+_LOCK_POSTS = (
+    sa.select(col(Post.id))
+    .where(col(Post.id).in_(sa.bindparam("ids", expanding=True)))
+    .order_by(col(Post.id))  # in one order: two batches never wait for each other's locks
+    .with_for_update()
+)
 _STATUSES_OF_POSTS = sa.select(col(Publication.post_id), col(Publication.status)).where(
     col(Publication.post_id).in_(sa.bindparam("ids", expanding=True))
 )

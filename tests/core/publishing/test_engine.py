@@ -3,10 +3,12 @@ published once, retried, parked, failed with a reason, reconciled after an unkno
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -22,7 +24,7 @@ from core.publishing import claim as claims
 from core.publishing import engine as publishing
 from core.publishing.models import AccountPause, AttemptOutcome, PublicationAttempt
 from networks import registry
-from tests.conftest import SandboxServer, reload
+from tests.conftest import SandboxServer, eventually, reload
 from tests.core.publishing.conftest import received_texts
 from tests.factories import make_authority, make_election, make_member, make_pillar, make_post
 
@@ -716,3 +718,64 @@ def test_a_batch_prepares_only_the_publications_still_claimed(
         assert publication.status == PublicationStatus.published
         assert publication.attempts == 1
     assert received_texts(sandbox_server, accounts[1]) == []
+
+
+def test_the_last_two_publications_of_a_post_ending_at_once_settle_it(
+    session: Session,
+    db: Engine,
+    test_engine: Engine,
+    pub_settings: Settings,
+    sandbox_server: SandboxServer,
+    sandbox_account: Callable[..., Account],
+) -> None:
+    """Two transactions end a post's two publications at the same moment (two workers, or a
+    person marking a manual channel): whichever commits second settles the post, having read
+    the first's. On SQLite writers take turns: there is nothing to interleave."""
+    if db.dialect.name != "postgresql":
+        pytest.skip("SQLite: one writer at a time")
+    authority = make_authority(session)
+    first, second = (sandbox_account(authority, Network.mastodon) for _ in range(2))
+    post = due_post(session, authority, [first, second], text="Fête de la musique")
+    ids = claims.claim(db, worker=WORKER, lease=LEASE, limit=50)
+    prepared = publishing.prepare(db, pub_settings, ids, worker=WORKER)
+    jobs = {job.account_id: job for job in prepared.values() if isinstance(job, publishing.Job)}
+    assert first.id is not None
+    assert second.id is not None
+    assert post.id is not None
+    writer = publishing.ResultWriter(db, worker=WORKER)
+    sent = publishing.send(db, pub_settings, jobs[second.id], worker=WORKER, writer=writer)
+    assert sent == publishing.Result.published
+
+    # The first ends in another transaction, still open: the second's is still being sent.
+    other = Session(test_engine)
+    try:
+        assert publishing.record_published(
+            other, jobs[first.id].publication_id, remote_id="1", url=None
+        )
+        assert publishing.settle_posts(other, {post.id}) == {}
+        # The worker writes its result meanwhile: it waits for the post, which `other` holds.
+        flushed: list[int] = []
+        flushing = threading.Thread(target=lambda: flushed.append(writer.flush()))
+        flushing.start()
+        eventually(lambda: waiting_for_a_lock(session) or not flushing.is_alive())
+        other.commit()
+    finally:
+        other.close()
+    flushing.join(10)
+
+    assert flushed == [1]
+    reload(session, post)
+    assert post.status == PostStatus.published
+    statuses = {p.status for p in publications.of_post(session, post)}
+    assert statuses == {PublicationStatus.published}
+
+
+def waiting_for_a_lock(session: Session) -> bool:
+    session.rollback()
+    waiting = session.execute(
+        sa.text(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        )
+    ).scalar_one()
+    return bool(waiting)
