@@ -442,6 +442,20 @@ def _record_attempts(session: Session, jobs: list[Job], worker: str) -> None:
     start (SQLite). The lease is the claim's, taken a moment ago; the publication's count of
     attempts is written with its outcome."""
     now = clock.now()
+    if session.connection().dialect.name == "postgresql":
+        # One statement whatever the batch's size (a list of rows is one statement per row).
+        session.execute(
+            _attempts_at_once(),
+            {
+                "aids": [job.authority_id for job in jobs],
+                "pids": [job.publication_id for job in jobs],
+                "ns": [job.attempt_number for job in jobs],
+                "keys": [job.key for job in jobs],
+                "worker": worker,
+                "now": now,
+            },
+        )
+        return
     session.execute(
         sa.insert(PublicationAttempt.__table__),  # type: ignore[attr-defined]
         [
@@ -458,6 +472,35 @@ def _record_attempts(session: Session, jobs: list[Job], worker: str) -> None:
             for job in jobs
         ],
     )
+
+
+@cache
+def _attempts_at_once() -> sa.Insert:
+    """`_record_attempts` on PostgreSQL: the batch's attempts from one array per column (`aids`,
+    `pids`, `ns`, `keys`), with the parameters `worker` and `now`."""
+    attempt = PublicationAttempt.__table__  # type: ignore[attr-defined]
+    rows = (
+        sa.func.unnest(
+            sa.bindparam("aids", type_=postgresql.ARRAY(sa.Integer)),
+            sa.bindparam("pids", type_=postgresql.ARRAY(sa.Integer)),
+            sa.bindparam("ns", type_=postgresql.ARRAY(sa.Integer)),
+            sa.bindparam("keys", type_=postgresql.ARRAY(sa.Text)),
+        )
+        .table_valued("aid", "pid", "n", "key")
+        .render_derived()
+    )
+    values = sa.select(
+        rows.c.aid,
+        rows.c.pid,
+        rows.c.n,
+        rows.c.key,
+        sa.bindparam("worker", type_=sa.String),
+        sa.literal(AttemptOutcome.started.value),
+        sa.literal(0),
+        sa.bindparam("now", type_=UTCDateTime),
+    )
+    columns = ["authority_id", "publication_id", "number", "idempotency_key", "worker"]
+    return sa.insert(attempt).from_select([*columns, "outcome", "checks", "started_at"], values)
 
 
 def send(
@@ -1201,6 +1244,8 @@ class _LocalPauses:
                 self._until[key] = until
 
     def active(self, database: str, now: datetime) -> set[int]:
+        if not self._until:  # nearly always: no lock to take
+            return set()
         with self._lock:
             for key in [k for k, until in self._until.items() if until <= now]:
                 del self._until[key]
@@ -1209,6 +1254,9 @@ class _LocalPauses:
     def clear(self) -> None:
         with self._lock:
             self._until.clear()
+
+    def __bool__(self) -> bool:
+        return bool(self._until)
 
 
 _local_pauses = _LocalPauses()
@@ -1226,6 +1274,8 @@ def _database_of(session: Session) -> str:
 def decided_pauses(engine: Engine, now: datetime) -> set[int]:
     """The accounts this process has paused and that are still paused at `now`, committed or
     not yet."""
+    if not _local_pauses:  # asked before every call: spares rendering the engine's URL
+        return set()
     return _local_pauses.active(str(engine.url), now)
 
 
