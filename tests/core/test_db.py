@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from core import db
+from tests.conftest import postgres_url
 
 
 def backend_pid(engine: sa.Engine) -> int:
@@ -22,22 +23,16 @@ def close_from_the_server(url: str, pid: int) -> None:
     admin.dispose()
 
 
-@pytest.fixture
-def postgres_url(database_url: str) -> str:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("PostgreSQL only: no server closes an SQLite connection")
-    return database_url
-
-
 def test_an_idle_connection_the_server_closed_is_replaced_before_use(
-    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    url = postgres_url()
     monkeypatch.setattr(db, "PING_AFTER_IDLE", 0.05)
-    engine = db.make_engine(postgres_url, pool_size=1, max_overflow=0)
+    engine = db.make_engine(url, pool_size=1, max_overflow=0)
     try:
         pid = backend_pid(engine)
         assert backend_pid(engine) == pid  # the pool's one connection, kept
-        close_from_the_server(postgres_url, pid)
+        close_from_the_server(url, pid)
         time.sleep(0.1)  # idle longer than PING_AFTER_IDLE: checked when taken again
 
         assert backend_pid(engine) != pid  # a new connection, and no error
@@ -46,15 +41,16 @@ def test_an_idle_connection_the_server_closed_is_replaced_before_use(
 
 
 def test_a_connection_used_a_moment_ago_is_taken_without_a_round_trip(
-    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """What a busy worker saves: no ping. Were the server to close such a connection at that
     very moment, one statement would fail and the pool would replace the connection."""
+    url = postgres_url()
     monkeypatch.setattr(db, "PING_AFTER_IDLE", 60.0)
-    engine = db.make_engine(postgres_url, pool_size=1, max_overflow=0)
+    engine = db.make_engine(url, pool_size=1, max_overflow=0)
     try:
         pid = backend_pid(engine)
-        close_from_the_server(postgres_url, pid)
+        close_from_the_server(url, pid)
 
         with pytest.raises(sa.exc.OperationalError):
             backend_pid(engine)  # not pinged: the closed connection was used as it was
