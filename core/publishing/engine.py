@@ -1359,7 +1359,7 @@ def settle_posts(
 _LOCK_POSTS = (
     sa.select(col(Post.id))
     .where(col(Post.id).in_(sa.bindparam("ids", expanding=True)))
-    .order_by(col(Post.id))  # in one order: two batches never wait for each other's locks
+    .order_by(col(Post.id))  # always in the same order: two batches may wait, never deadlock
     .with_for_update()
 )
 _STATUSES_OF_POSTS = sa.select(col(Publication.post_id), col(Publication.status)).where(
