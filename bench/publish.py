@@ -185,6 +185,19 @@ def stop_workers(processes: list[Any]) -> None:
         p.wait(60)
 
 
+@contextmanager
+def workers_running(
+    count: int, url: str, sandbox_url: str, concurrency: int, *, settle: float = 3
+) -> Iterator[list[Any]]:
+    """`count` fresh workers, given `settle` seconds to start, stopped afterwards."""
+    workers = start_workers(count, url, sandbox_url, concurrency)
+    try:
+        time.sleep(settle)
+        yield workers
+    finally:
+        stop_workers(workers)
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -418,12 +431,8 @@ def run(database: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
                 workers_count,
                 f"baseline {n}",
             )
-            workers = start_workers(workers_count, url, sandbox_url, args.concurrency)
-            try:
-                time.sleep(3)  # let the workers start
+            with workers_running(workers_count, url, sandbox_url, args.concurrency) as workers:
                 measured = burst(engine, sandbox, accounts, workers, database, args, f"burst {n}-")
-            finally:
-                stop_workers(workers)
             ratio = measured["throughput"] / bare["throughput"]
             print({"database": database, "round": n, "burst_ratio": ratio}, flush=True)
             rounds.append({"baseline": bare, "burst": measured, "burst_ratio": ratio})
@@ -435,9 +444,7 @@ def run(database: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
 
         # (a) steady
         if "steady" in args.parts:
-            workers = start_workers(workers_count, url, sandbox_url, args.concurrency)
-            try:
-                time.sleep(3)
+            with workers_running(workers_count, url, sandbox_url, args.concurrency):
                 total = int(args.rate * args.minutes)
                 first = now() + timedelta(seconds=10)
                 spacing = 60.0 / args.rate
@@ -460,8 +467,6 @@ def run(database: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
                     before=before,
                 )
                 results["steady"] = lateness({t: d for _, t, d in items}, got)
-            finally:
-                stop_workers(workers)
 
         if "memory" not in args.parts:
             engine.dispose()
@@ -473,12 +478,8 @@ def run(database: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
             for i in range(args.future)
         ]
         seed_publications(engine, items, chunk=5000)
-        workers = start_workers(1, url, sandbox_url, args.concurrency)
-        try:
-            time.sleep(15)
+        with workers_running(1, url, sandbox_url, args.concurrency, settle=15) as workers:
             results["memory_mb"] = rss_mb(workers[0].pid)
-        finally:
-            stop_workers(workers)
         engine.dispose()
     return results
 
